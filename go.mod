@@ -1,0 +1,3 @@
+module github.com/gonicorn/gonicorn
+
+go 1.26.8
