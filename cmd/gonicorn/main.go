@@ -1,0 +1,267 @@
+// Command gonicorn is a drop-in replacement for gunicorn: it takes
+// gunicorn's command line and config files and runs WSGI apps in Python
+// workers behind a Go HTTP front end.
+//
+// main only wires the pieces: parse the settings (evaluating the config
+// file in the Python zygote), bind, start the front, run the arbiter, exit
+// with its code.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/arbiter"
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/dispatch"
+	"github.com/gonicorn/gonicorn/internal/front"
+	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/worker"
+	"github.com/gonicorn/gonicorn/internal/zygote"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	environ := os.Environ()
+	var zyg *zygote.Zygote
+	startZygote := func(python string) error {
+		if zyg != nil {
+			return nil
+		}
+		z, err := zygote.Start(zygote.Options{Python: python})
+		if err != nil {
+			return err
+		}
+		zyg = z
+		return nil
+	}
+	defer func() {
+		if zyg != nil {
+			select {
+			case <-zyg.Done():
+			default:
+				zyg.Kill()
+			}
+		}
+	}()
+	load := func(spec string) (map[string]any, error) {
+		if err := startZygote(prescanPython(args, environ)); err != nil {
+			return nil, err
+		}
+		raw, err := zyg.LoadConfig(spec, "")
+		if err != nil {
+			return nil, err
+		}
+		return config.DecodeValues(raw)
+	}
+	cfg, err := config.Parse(args, environ, load)
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			fmt.Fprint(os.Stderr, ce.Output)
+			return ce.Code
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return arbiter.ExitConfig
+	}
+	switch cfg.Action() {
+	case "help":
+		fmt.Print(config.Help())
+		return 0
+	case "version":
+		fmt.Print(config.VersionText())
+		return 0
+	case "print-config":
+		cfg.PrintConfig(os.Stdout)
+		return checkConfig(cfg, startZygote, &zyg)
+	case "check-config":
+		return checkConfig(cfg, startZygote, &zyg)
+	}
+	return serve(cfg, startZygote, &zyg)
+}
+
+// prescanPython finds --python before the settings are resolved: the
+// interpreter must be known to evaluate the config file, so the config
+// file cannot choose it.
+func prescanPython(args, environ []string) string {
+	val := ""
+	scan := func(list []string) {
+		for i, a := range list {
+			if a == "--python" && i+1 < len(list) {
+				val = list[i+1]
+			} else if v, ok := strings.CutPrefix(a, "--python="); ok {
+				val = v
+			}
+		}
+	}
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "GUNICORN_CMD_ARGS="); ok {
+			scan(strings.Fields(v))
+		}
+	}
+	scan(args)
+	return val
+}
+
+// checkConfig is --check-config: the app must import.
+func checkConfig(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
+	if err := startZygote(cfg.String("python")); err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		return 1
+	}
+	settings := startSettings(cfg)
+	settings["preload_app"] = true
+	settings["check_config"] = true
+	if _, err := (*zyg).StartApp(settings); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	(*zyg).Stop()
+	return 0
+}
+
+func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
+	level, err := logging.ParseLevel(cfg.String("loglevel"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+		return 1
+	}
+	elog, err := logging.NewErrorLog(cfg.String("errorlog"), level)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+		return 1
+	}
+	var alog *logging.AccessLog
+	if target := cfg.String("accesslog"); target != "" {
+		format, err := logging.CompileAccessFormat(cfg.String("access_log_format"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+			return 1
+		}
+		if alog, err = logging.NewAccessLog(target, format); err != nil {
+			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+			return 1
+		}
+	}
+	if cfg.Bool("capture_output") {
+		if err := elog.CaptureOutput(); err != nil {
+			elog.Warning("capture_output: %v", err)
+		}
+	}
+
+	elog.Info("Starting %s %s", config.Prog, config.Version)
+	for _, w := range cfg.Warnings() {
+		elog.Warning("%s", w)
+	}
+	if err := startZygote(cfg.String("python")); err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	z := *zyg
+	if _, err := z.StartApp(startSettings(cfg)); err != nil {
+		var se *zygote.StartError
+		if errors.As(err, &se) {
+			if se.ExitCode == arbiter.ExitAppLoad {
+				elog.Error("Shutting down: Master")
+				elog.Error("Reason: App failed to load.")
+				return arbiter.ExitAppLoad
+			}
+			elog.Error("Shutting down: Master")
+			elog.Error("Reason: Worker failed to boot.")
+			return arbiter.ExitWorkerBoot
+		}
+		elog.Error("%v", err)
+		return arbiter.ExitUnhandled
+	}
+
+	listeners, err := bind(cfg, elog)
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	names := make([]string, len(listeners))
+	fls := make([]*front.Listener, len(listeners))
+	for i, l := range listeners {
+		names[i] = l.String()
+		fls[i] = &front.Listener{Listener: l.Listener, Scheme: "http"}
+	}
+	elog.Info("Listening at: %s (%d)", strings.Join(names, ","), os.Getpid())
+	elog.Info("Using worker: %s", cfg.WorkerClassDisplay())
+
+	pool := dispatch.New()
+	var arb *arbiter.Arbiter
+	fr, err := front.New(front.Config{
+		Parser:        parserOptions(cfg),
+		KeepAlive:     seconds(cfg.Float("keepalive")),
+		HeaderTimeout: 30 * time.Second,
+		BodyTimeout:   seconds(max(cfg.Float("timeout"), 30)),
+		QueueTimeout:  seconds(cfg.Float("queue_timeout")),
+		ScriptName:    os.Getenv("SCRIPT_NAME"),
+		ErrorLog:      elog,
+		AccessLog:     alog,
+		Pool:          pool,
+		WorkerIdle:    func(w *worker.Worker) { arb.WorkerIdle(w) },
+	})
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	fr.Serve(fls)
+	arb = arbiter.New(arbiter.Options{
+		Workers:         cfg.Int("workers"),
+		Timeout:         seconds(cfg.Float("timeout")),
+		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
+	}, elog, z, fr, pool)
+	arb.OnReopen = func() {
+		if err := elog.Reopen(); err != nil {
+			elog.Error("reopening the error log: %v", err)
+		}
+		if alog != nil {
+			if err := alog.Reopen(); err != nil {
+				elog.Error("reopening the access log: %v", err)
+			}
+		}
+	}
+	_ = z.Hook("when_ready")
+	code := arb.Run()
+	for _, l := range listeners {
+		l.Close()
+	}
+	return code
+}
+
+// startSettings is what the zygote gets in START: the resolved settings,
+// with the app URI from the command line in wsgi_app as gunicorn resolves it.
+func startSettings(cfg *config.Config) map[string]any {
+	s := cfg.JSON()
+	if uri := cfg.AppURI(); uri != "" {
+		s["wsgi_app"] = uri
+	}
+	return s
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+func bind(cfg *config.Config, elog *logging.ErrorLog) ([]*listen.Listener, error) {
+	var addrs []listen.Address
+	for _, spec := range cfg.Strings("bind") {
+		a, err := listen.Parse(spec)
+		if err != nil {
+			return nil, err
+		}
+		addrs = append(addrs, a)
+	}
+	return listen.Open(addrs, listen.Options{
+		Backlog:   cfg.Int("backlog"),
+		ReusePort: cfg.Bool("reuse_port"),
+		Umask:     cfg.Int("umask"),
+		Log:       elog,
+	})
+}

@@ -1,0 +1,524 @@
+package arbiter
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/dispatch"
+	"github.com/gonicorn/gonicorn/internal/front"
+	"github.com/gonicorn/gonicorn/internal/ipc"
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/worker"
+	"github.com/gonicorn/gonicorn/internal/zygote"
+)
+
+// Exit codes shared with the Python runtime (docs/protocol.md).
+const (
+	ExitOK         = 0
+	ExitConfig     = 1
+	ExitWorkerBoot = 3
+	ExitAppLoad    = 4
+	ExitUnhandled  = 255
+)
+
+// Options is what the arbiter needs from the settings.
+type Options struct {
+	Workers         int
+	Timeout         time.Duration // heartbeat timeout; 0 disables
+	GracefulTimeout time.Duration
+	MasterName      string // "Master", or "Master.2" style names later
+}
+
+// Arbiter supervises the zygote and the workers.
+type Arbiter struct {
+	opt   Options
+	log   *logging.ErrorLog
+	zyg   *zygote.Zygote
+	front *front.Server
+	pool  *dispatch.Pool
+
+	events  <-chan zygote.Event
+	notices chan worker.Notice
+	idle    chan *worker.Worker
+	sigs    chan os.Signal
+	readers sync.WaitGroup
+
+	target   int
+	nextID   int
+	nextAge  int
+	workers  map[int]*slot // by worker id
+	byPID    map[int]*slot
+	booted   bool
+	stopping bool
+
+	// OnReopen reopens the Go-side log files on USR1.
+	OnReopen func()
+}
+
+// slot is the arbiter's record of one worker.
+type slot struct {
+	w       *worker.Worker
+	lost    bool      // channel closed
+	aborted time.Time // when SIGABRT was sent for a timeout
+	killed  bool
+	retire  bool // draining: SIGTERM when idle
+	oldGen  bool // replaced by a HUP
+}
+
+// New wires an arbiter; the front must already be serving.
+func New(opt Options, log *logging.ErrorLog, z *zygote.Zygote, fr *front.Server, pool *dispatch.Pool) *Arbiter {
+	if opt.Workers < 1 {
+		opt.Workers = 1
+	}
+	return &Arbiter{
+		opt: opt, log: log, zyg: z, front: fr, pool: pool,
+		notices: make(chan worker.Notice, 64),
+		idle:    make(chan *worker.Worker, 64),
+		sigs:    make(chan os.Signal, 32),
+		target:  opt.Workers,
+		workers: make(map[int]*slot),
+		byPID:   make(map[int]*slot),
+	}
+}
+
+// WorkerIdle is the front's callback for a draining worker that finished
+// its last request. It only enqueues.
+func (a *Arbiter) WorkerIdle(w *worker.Worker) {
+	select {
+	case a.idle <- w:
+	default:
+	}
+}
+
+var handled = []os.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
+	syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+
+// Run spawns the workers and supervises them until the server stops. It
+// returns the process exit code.
+func (a *Arbiter) Run() int {
+	signal.Notify(a.sigs, handled...)
+	defer signal.Stop(a.sigs)
+	a.events = a.zyg.Serve()
+	a.manage()
+
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case sig := <-a.sigs:
+			if code, stop := a.onSignal(sig); stop {
+				return code
+			}
+		case ev, ok := <-a.events:
+			if !ok || ev.Lost != nil {
+				a.log.Error("The Python zygote exited unexpectedly; stopping.")
+				return a.halt("Zygote died.", ExitUnhandled, false)
+			}
+			if code, stop := a.onZygote(ev); stop {
+				return code
+			}
+		case n := <-a.notices:
+			a.onNotice(n)
+		case w := <-a.idle:
+			a.retireIfIdle(w)
+		case <-tick.C:
+			a.murder()
+			a.manage()
+		}
+	}
+}
+
+func sigName(sig os.Signal) string {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		return sig.String()
+	}
+	names := map[syscall.Signal]string{syscall.SIGHUP: "hup", syscall.SIGTERM: "term", syscall.SIGINT: "int",
+		syscall.SIGQUIT: "quit", syscall.SIGTTIN: "ttin", syscall.SIGTTOU: "ttou", syscall.SIGUSR1: "usr1",
+		syscall.SIGUSR2: "usr2", syscall.SIGWINCH: "winch", syscall.SIGCHLD: "chld"}
+	if n, ok := names[s]; ok {
+		return n
+	}
+	return strings.ToLower(s.String())
+}
+
+func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
+	name := sigName(sig)
+	if name == "winch" {
+		a.log.Debug("SIGWINCH ignored. Not daemonized")
+		return 0, false
+	}
+	a.log.Info("Handling signal: %s", name)
+	switch sig {
+	case syscall.SIGTERM:
+		return a.stop(true), true
+	case syscall.SIGINT, syscall.SIGQUIT:
+		return a.stop(false), true
+	case syscall.SIGHUP:
+		a.reload()
+	case syscall.SIGTTIN:
+		a.setTarget(a.target + 1)
+	case syscall.SIGTTOU:
+		if a.target > 1 {
+			a.setTarget(a.target - 1)
+		}
+	case syscall.SIGUSR1:
+		if a.OnReopen != nil {
+			a.OnReopen()
+		}
+		for _, s := range a.workers {
+			_ = s.w.Signal(syscall.SIGUSR1)
+		}
+	case syscall.SIGUSR2:
+		a.log.Warning("USR2 (re-exec) is not implemented yet by gonicorn; signal ignored")
+	}
+	return 0, false
+}
+
+func (a *Arbiter) setTarget(n int) {
+	old := a.target
+	a.target = n
+	_ = a.zyg.Hook("nworkers_changed", n, old)
+	a.manage()
+}
+
+// reload is HUP: start a fresh set of workers, then retire the old ones
+// as soon as their replacements are ready, so no request finds no worker.
+func (a *Arbiter) reload() {
+	a.log.Info("Hang up: %s", a.masterName())
+	_ = a.zyg.Hook("on_reload")
+	for _, s := range a.workers {
+		s.oldGen = true
+	}
+	for i := 0; i < a.target; i++ {
+		a.spawn()
+	}
+}
+
+func (a *Arbiter) masterName() string {
+	if a.opt.MasterName != "" {
+		return a.opt.MasterName
+	}
+	return "Master"
+}
+
+// spawn asks the zygote for one worker.
+func (a *Arbiter) spawn() {
+	conn, theirs, err := ipc.Pair()
+	if err != nil {
+		a.log.Error("Cannot create a worker channel: %v", err)
+		return
+	}
+	a.nextID++
+	a.nextAge++
+	w := worker.New(a.nextID, a.nextAge, conn)
+	err = a.zyg.Spawn(w.ID, w.Age, theirs)
+	theirs.Close()
+	if err != nil {
+		conn.Close()
+		a.log.Error("Cannot ask the zygote for a worker: %v", err)
+		return
+	}
+	a.workers[w.ID] = &slot{w: w}
+	a.readers.Add(1)
+	go func() {
+		defer a.readers.Done()
+		w.Serve(a.notices)
+	}()
+}
+
+// live counts workers that count toward the target.
+func (a *Arbiter) live() []*slot {
+	var out []*slot
+	for _, s := range a.workers {
+		if !s.retire && !s.lost && !s.oldGen {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].w.Age < out[j].w.Age })
+	return out
+}
+
+// manage spawns or retires workers to meet the target. Extra workers are
+// retired oldest first, as gunicorn does.
+func (a *Arbiter) manage() {
+	if a.stopping {
+		return
+	}
+	live := a.live()
+	for i := len(live); i < a.target; i++ {
+		a.spawn()
+	}
+	for i := 0; i < len(live)-a.target; i++ {
+		a.retireWorker(live[i])
+	}
+}
+
+func (a *Arbiter) retireWorker(s *slot) {
+	s.retire = true
+	if s.w.Drain() {
+		a.terminate(s)
+	}
+}
+
+func (a *Arbiter) retireIfIdle(w *worker.Worker) {
+	if s := a.workers[w.ID]; s != nil && s.retire && w.Inflight() == 0 {
+		a.terminate(s)
+	}
+}
+
+func (a *Arbiter) terminate(s *slot) {
+	if s.w.PID() > 0 {
+		_ = s.w.Signal(syscall.SIGTERM)
+	} else {
+		s.w.Close()
+	}
+}
+
+func (a *Arbiter) onNotice(n worker.Notice) {
+	s := a.workers[n.W.ID]
+	if s == nil {
+		return
+	}
+	switch {
+	case n.Hello != nil:
+		if s.retire {
+			return
+		}
+		a.pool.Add(n.W, n.Hello.Capacity)
+		if !s.oldGen {
+			a.retireOldGen()
+		}
+	case n.Recycle != "":
+		a.retireWorker(s)
+		a.manage()
+	case n.Lost != nil || n.Idle:
+		s.lost = true
+		n.W.Drain()
+	}
+}
+
+// retireOldGen retires HUP-replaced workers once enough new ones are ready.
+func (a *Arbiter) retireOldGen() {
+	ready := 0
+	for _, s := range a.workers {
+		if !s.oldGen && !s.retire && s.w.Usable() {
+			ready++
+		}
+	}
+	if ready < a.target {
+		return
+	}
+	for _, s := range a.workers {
+		if s.oldGen && !s.retire {
+			a.retireWorker(s)
+		}
+	}
+}
+
+func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
+	switch {
+	case ev.Spawned != nil:
+		s := a.workers[ev.Spawned.WorkerID]
+		if s == nil {
+			return 0, false
+		}
+		s.w.SetPID(ev.Spawned.PID)
+		a.byPID[ev.Spawned.PID] = s
+	case ev.Exited != nil:
+		e := ev.Exited
+		s := a.byPID[e.PID]
+		if s == nil {
+			return 0, false
+		}
+		delete(a.byPID, e.PID)
+		delete(a.workers, s.w.ID)
+		s.w.Drain()
+		s.w.Close()
+		code := -1
+		if e.Signal != nil {
+			sig := syscall.Signal(*e.Signal)
+			msg := fmt.Sprintf("Worker (pid:%d) was sent %s!", e.PID, signalName(sig))
+			switch sig {
+			case syscall.SIGKILL:
+				a.log.Error("%s Perhaps out of memory?", msg)
+			case syscall.SIGTERM:
+				a.log.Info("%s", msg)
+			default:
+				a.log.Warning("%s", msg)
+			}
+		} else if e.Status != nil {
+			code = *e.Status
+			if code != 0 {
+				a.log.Error("Worker (pid:%d) exited with code %d.", e.PID, code)
+			}
+		}
+		switch code {
+		case ExitWorkerBoot:
+			return a.halt("Worker failed to boot.", ExitWorkerBoot, false), true
+		case ExitAppLoad:
+			return a.halt("App failed to load.", ExitAppLoad, false), true
+		}
+		if !a.stopping {
+			a.manage()
+		}
+	}
+	return 0, false
+}
+
+// signalName is Python's signal.Signals(n).name: "SIGKILL".
+func signalName(sig syscall.Signal) string {
+	names := map[syscall.Signal]string{syscall.SIGKILL: "SIGKILL", syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT",
+		syscall.SIGQUIT: "SIGQUIT", syscall.SIGABRT: "SIGABRT", syscall.SIGSEGV: "SIGSEGV", syscall.SIGHUP: "SIGHUP",
+		syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGILL: "SIGILL", syscall.SIGPIPE: "SIGPIPE",
+		syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2"}
+	if n, ok := names[sig]; ok {
+		return n
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
+
+// murder enforces the worker timeout: a worker busy on one request for
+// longer than --timeout gets SIGABRT (its worker_abort hook runs and its
+// stack is logged), then SIGKILL if it is still there two seconds later.
+func (a *Arbiter) murder() {
+	if a.opt.Timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	for _, s := range a.workers {
+		w := s.w
+		if w.PID() <= 0 {
+			continue
+		}
+		if !s.aborted.IsZero() {
+			if !s.killed && now.Sub(s.aborted) > 2*time.Second {
+				s.killed = true
+				_ = w.Signal(syscall.SIGKILL)
+			}
+			continue
+		}
+		if w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout {
+			a.log.Critical("WORKER TIMEOUT (pid:%d)", w.PID())
+			s.aborted = now
+			_ = w.Signal(syscall.SIGABRT)
+		}
+	}
+}
+
+// stop ends the server. graceful: stop accepting, let in-flight requests
+// finish up to graceful_timeout, then TERM the workers; quick: QUIT them.
+func (a *Arbiter) stop(graceful bool) int {
+	a.stopping = true
+	deadline := time.Now().Add(a.opt.GracefulTimeout)
+	if graceful {
+		a.front.Shutdown(a.opt.GracefulTimeout)
+		a.signalAll(syscall.SIGTERM)
+	} else {
+		a.signalAll(syscall.SIGQUIT)
+		a.front.Shutdown(0)
+		deadline = time.Now().Add(2 * time.Second)
+	}
+	a.waitWorkers(deadline)
+	a.pool.Close()
+	a.zyg.Stop()
+	a.joinReaders()
+	a.log.Info("Shutting down: %s", a.masterName())
+	return ExitOK
+}
+
+// halt stops everything after a fatal condition and logs the reason.
+func (a *Arbiter) halt(reason string, code int, graceful bool) int {
+	a.stopping = true
+	a.front.Shutdown(0)
+	a.signalAll(syscall.SIGTERM)
+	a.waitWorkers(time.Now().Add(a.opt.GracefulTimeout))
+	a.pool.Close()
+	select {
+	case <-a.zyg.Done():
+		a.zyg.Kill()
+	default:
+		a.zyg.Stop()
+	}
+	a.joinReaders()
+	a.log.Error("Shutting down: %s", a.masterName())
+	a.log.Error("Reason: %s", reason)
+	return code
+}
+
+func (a *Arbiter) signalAll(sig syscall.Signal) {
+	for _, s := range a.workers {
+		_ = s.w.Signal(sig)
+	}
+}
+
+// waitWorkers waits for the zygote to report every worker gone, killing
+// the rest at the deadline.
+func (a *Arbiter) waitWorkers(deadline time.Time) {
+	killed := false
+	for len(a.workers) > 0 {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			if killed {
+				wait = time.Second
+			} else {
+				killed = true
+				a.signalAll(syscall.SIGKILL)
+				deadline = time.Now().Add(time.Second)
+				continue
+			}
+		}
+		select {
+		case ev, ok := <-a.events:
+			if !ok || ev.Lost != nil {
+				return
+			}
+			if ev.Exited != nil {
+				if s := a.byPID[ev.Exited.PID]; s != nil {
+					delete(a.byPID, ev.Exited.PID)
+					delete(a.workers, s.w.ID)
+					s.w.Close()
+				}
+			}
+			if ev.Spawned != nil {
+				if s := a.workers[ev.Spawned.WorkerID]; s != nil {
+					s.w.SetPID(ev.Spawned.PID)
+					a.byPID[ev.Spawned.PID] = s
+					_ = s.w.Signal(syscall.SIGTERM)
+				}
+			}
+		case <-a.notices:
+		case <-a.idle:
+		case <-time.After(wait):
+			if killed {
+				return
+			}
+		}
+	}
+}
+
+// joinReaders waits for every worker reader goroutine, draining their
+// notices so none blocks on a send nobody reads any more.
+func (a *Arbiter) joinReaders() {
+	for _, s := range a.workers {
+		s.w.Close()
+	}
+	done := make(chan struct{})
+	go func() {
+		a.readers.Wait()
+		close(done)
+	}()
+	for {
+		select {
+		case <-a.notices:
+		case <-done:
+			return
+		}
+	}
+}

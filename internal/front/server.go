@@ -1,0 +1,198 @@
+package front
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/dispatch"
+	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/worker"
+)
+
+// Config is what the front needs from the settings. The zero value of a
+// duration means "no limit" unless said otherwise.
+type Config struct {
+	Parser        http1.Options
+	KeepAlive     time.Duration // idle wait for the next request on a connection; 0 closes after each response
+	HeaderTimeout time.Duration // time allowed to send a request head once the connection is open
+	BodyTimeout   time.Duration // idle time allowed between body reads and response writes
+	QueueTimeout  time.Duration // how long a request may wait for a worker slot; 0 = until one frees up
+	ScriptName    string        // SCRIPT_NAME from the environment
+	ServerHeader  string
+	ErrorLog      *logging.ErrorLog
+	AccessLog     *logging.AccessLog
+	Pool          *dispatch.Pool
+	// WorkerIdle is called when a draining worker finished its last request.
+	WorkerIdle func(*worker.Worker)
+}
+
+// Listener is one bound socket and how it shows in environs.
+type Listener struct {
+	net.Listener
+	Scheme string // "http" or "https"
+}
+
+// Server serves client connections until Shutdown.
+type Server struct {
+	cfg    Config
+	parser *http1.Config
+
+	mu        sync.Mutex
+	listeners []*Listener
+	conns     map[*conn]struct{}
+	shutting  bool
+
+	acceptWG sync.WaitGroup
+	connWG   sync.WaitGroup
+	nextID   atomic.Uint32
+}
+
+// New makes a server; Serve starts it. It fails only on parser options
+// that do not validate.
+func New(cfg Config) (*Server, error) {
+	if cfg.ServerHeader == "" {
+		cfg.ServerHeader = "gonicorn"
+	}
+	pc, err := http1.NewConfig(cfg.Parser)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{})}, nil
+}
+
+// Serve starts one accept goroutine per listener and returns at once.
+func (s *Server) Serve(ls []*Listener) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ls...)
+	s.mu.Unlock()
+	for _, l := range ls {
+		s.acceptWG.Add(1)
+		go s.acceptLoop(l)
+	}
+}
+
+func (s *Server) acceptLoop(l *Listener) {
+	defer s.acceptWG.Done()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and friends: back off rather than spin, as net/http does.
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay *= 2; delay > time.Second {
+				delay = time.Second
+			}
+			s.cfg.ErrorLog.Error("accept error: %v; retrying in %v", err, delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		c := newConn(s, nc, l)
+		s.mu.Lock()
+		if s.shutting {
+			s.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.connWG.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.connWG.Done()
+}
+
+// StopAccepting closes the listeners; queued connections in the kernel
+// backlog that were already accepted keep being served.
+func (s *Server) StopAccepting() {
+	s.mu.Lock()
+	s.shutting = true
+	ls := s.listeners
+	s.listeners = nil
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+	s.acceptWG.Wait()
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for active
+// requests to finish or for deadline, after which it closes everything.
+// It reports whether all connections finished in time.
+func (s *Server) Shutdown(deadline time.Duration) bool {
+	s.StopAccepting()
+	done := make(chan struct{})
+	go func() {
+		s.connWG.Wait()
+		close(done)
+	}()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	for {
+		s.closeIdle()
+		select {
+		case <-done:
+			return true
+		case <-tick.C:
+		case <-timer.C:
+			s.mu.Lock()
+			for c := range s.conns {
+				c.nc.Close()
+			}
+			s.mu.Unlock()
+			<-done
+			return false
+		}
+	}
+}
+
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	for c := range s.conns {
+		if c.state.Load() == stateIdle {
+			c.nc.Close()
+		}
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) draining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutting
+}
+
+func (s *Server) newStreamID() uint32 {
+	for {
+		if id := s.nextID.Add(1); id != 0 {
+			return id
+		}
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+func splitHostPort(a net.Addr) (host, port string) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String(), strconv.Itoa(a.Port)
+	}
+	return "", ""
+}

@@ -1,0 +1,111 @@
+package front
+
+import (
+	"html"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/worker"
+)
+
+// appendErrorPage is gunicorn's util.write_error page, for the statuses the
+// front itself produces (502, 503, 500).
+func appendErrorPage(dst []byte, status int, reason, msg string) []byte {
+	body := "<html>\n  <head>\n    <title>" + reason + "</title>\n  </head>\n  <body>\n    <h1><p>" +
+		reason + "</p></h1>\n    " + html.EscapeString(msg) + "\n  </body>\n</html>\n"
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, reason...)
+	dst = append(dst, "\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, body...)
+}
+
+// The Date header changes once a second; format it once a second.
+var dateCache struct {
+	sync.Mutex
+	sec int64
+	b   []byte
+}
+
+func httpDate() []byte {
+	now := time.Now()
+	sec := now.Unix()
+	dateCache.Lock()
+	defer dateCache.Unlock()
+	if sec != dateCache.sec {
+		dateCache.sec = sec
+		dateCache.b = now.UTC().AppendFormat(make([]byte, 0, 32), "Mon, 02 Jan 2006 15:04:05 GMT")
+	}
+	return dateCache.b
+}
+
+func (c *conn) logAccess(x *exchange, start time.Time, w *worker.Worker) {
+	req := &c.req
+	hdrs := make([]logging.Header, len(req.Headers))
+	for i, h := range req.Headers {
+		hdrs[i] = logging.Header{Name: h.Name, Value: h.Value}
+	}
+	status := x.status
+	if !x.started && status == 0 {
+		status = 502
+	}
+	e := logging.AccessEntry{
+		RemoteAddr:      c.peer.remoteAddr,
+		Method:          req.Method,
+		RawURI:          req.Target,
+		Path:            unquote(req.Path),
+		Query:           req.Query,
+		Proto:           protoString(req.Major, req.Minor),
+		Status:          status,
+		BytesSent:       x.sent,
+		RequestHeaders:  hdrs,
+		ResponseHeaders: x.respHeader,
+		Environ:         c.environLookup,
+		Start:           start,
+		Duration:        time.Since(start),
+		Pid:             w.PID(),
+	}
+	c.s.cfg.AccessLog.Log(&e)
+}
+
+// environLookup serves {name}e atoms from what the front put in the environ.
+func (c *conn) environLookup(key string) (string, bool) {
+	req := &c.req
+	switch key {
+	case "request_method":
+		return string(req.Method), true
+	case "query_string":
+		return string(req.Query), true
+	case "raw_uri":
+		return string(req.Target), true
+	case "path_info":
+		return string(unquote(req.Path)), true
+	case "script_name":
+		return c.s.cfg.ScriptName, true
+	case "server_protocol":
+		return protoString(req.Major, req.Minor), true
+	case "remote_addr":
+		return c.peer.remoteAddr, true
+	case "remote_port":
+		return c.peer.remotePort, c.peer.remotePort != ""
+	case "server_name":
+		return c.peer.serverName, true
+	case "server_port":
+		return c.peer.serverPort, true
+	case "wsgi.url_scheme":
+		return c.peer.scheme, true
+	}
+	if len(key) > 5 && key[:5] == "http_" {
+		for _, h := range req.Headers {
+			if cgiEqual(h.Name, []byte(key[5:])) {
+				return string(h.Value), true
+			}
+		}
+	}
+	return "", false
+}

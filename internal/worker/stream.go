@@ -1,0 +1,84 @@
+package worker
+
+import (
+	"os"
+	"sync"
+
+	"github.com/gonicorn/gonicorn/internal/wire"
+)
+
+// Event is one frame of a response (or a body request) queued for the
+// goroutine that serves the request.
+type Event struct {
+	Type    byte
+	Flags   byte
+	Payload []byte
+	File    *os.File // SENDFILE
+	Err     error    // the worker was lost
+}
+
+// End reports whether the frame closes the worker's side of the stream.
+func (e Event) End() bool { return e.Flags&wire.FlagEnd != 0 }
+
+// Stream is one request in flight on a worker. The worker's reader pushes
+// events; one request goroutine pops them.
+type Stream struct {
+	id uint32
+	w  *Worker
+
+	mu     sync.Mutex
+	queue  []Event
+	notify chan struct{}
+}
+
+// ID is the stream id used on the wire.
+func (s *Stream) ID() uint32 { return s.id }
+
+// Worker is the worker serving this stream.
+func (s *Stream) Worker() *Worker { return s.w }
+
+func (s *Stream) push(e Event) {
+	s.mu.Lock()
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for the next event, or for done to close.
+func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			e := s.queue[0]
+			s.queue[0] = Event{}
+			s.queue = s.queue[1:]
+			s.mu.Unlock()
+			return e, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.notify:
+		case <-done:
+			return Event{}, false
+		}
+	}
+}
+
+// Close ends the stream: it unregisters it and drops anything left
+// queued. It reports whether a draining worker went
+// idle, which the caller passes on to the arbiter.
+func (s *Stream) Close() (idle bool) {
+	idle = s.w.finish(s)
+	s.mu.Lock()
+	for _, e := range s.queue {
+		if e.File != nil {
+			e.File.Close()
+		}
+	}
+	s.queue = s.queue[:0]
+	s.mu.Unlock()
+	return idle
+}

@@ -1,0 +1,251 @@
+package worker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/ipc"
+	"github.com/gonicorn/gonicorn/internal/wire"
+)
+
+// State is a worker's place in its lifecycle.
+type State int32
+
+// The lifecycle: Spawning → Booting (pid known) → Ready (HELLO received) →
+// Draining (no new requests) → Exited. Ready workers are the only ones the
+// dispatcher routes to.
+const (
+	Spawning State = iota
+	Booting
+	Ready
+	Draining
+	Exited
+)
+
+var stateNames = [...]string{"spawning", "booting", "ready", "draining", "exited"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// Hello is what a worker announces when its app is loaded.
+type Hello struct {
+	PID         int    `json:"pid"`
+	WorkerID    int    `json:"worker_id"`
+	Runtime     string `json:"runtime"`
+	Python      string `json:"python"`
+	AppKind     string `json:"app_kind"`
+	WorkerClass string `json:"worker_class"`
+	Capacity    int    `json:"capacity"`
+}
+
+// Notice is what a worker's reader reports to the arbiter.
+type Notice struct {
+	W       *Worker
+	Hello   *Hello
+	Recycle string // reason, when the worker asked to be replaced
+	Lost    error  // the channel closed or broke
+	Idle    bool   // a draining worker finished its last request
+}
+
+// ErrWorkerLost is the error a stream sees when its worker's channel closes.
+var ErrWorkerLost = errors.New("worker: the worker exited or its channel broke")
+
+// Worker is one Python worker as the Go side sees it.
+type Worker struct {
+	ID   int
+	Age  int
+	conn *ipc.Conn
+
+	pid      atomic.Int64
+	state    atomic.Int32
+	inflight atomic.Int32
+	hello    Hello
+	born     time.Time
+
+	mu      sync.Mutex
+	streams map[uint32]*Stream
+
+	// oldest in-flight request start, for the timeout check (unix nanos, 0 = idle)
+	busySince atomic.Int64
+}
+
+// New wraps a worker channel.
+func New(id, age int, conn *ipc.Conn) *Worker {
+	w := &Worker{ID: id, Age: age, conn: conn, streams: make(map[uint32]*Stream), born: time.Now()}
+	return w
+}
+
+// PID is 0 until the zygote reported the fork.
+func (w *Worker) PID() int { return int(w.pid.Load()) }
+
+// SetPID records the pid reported by the zygote.
+func (w *Worker) SetPID(pid int) {
+	w.pid.Store(int64(pid))
+	w.state.CompareAndSwap(int32(Spawning), int32(Booting))
+}
+
+// State reports the lifecycle state.
+func (w *Worker) State() State { return State(w.state.Load()) }
+
+// Info is the HELLO the worker sent.
+func (w *Worker) Info() Hello { return w.hello }
+
+// Usable reports whether new requests may go to this worker.
+func (w *Worker) Usable() bool { return w.State() == Ready }
+
+// Drain stops routing to the worker; Notice.Idle fires when its last request ends.
+func (w *Worker) Drain() (idle bool) {
+	for {
+		s := w.state.Load()
+		if s == int32(Exited) || s == int32(Draining) {
+			return w.inflight.Load() == 0
+		}
+		if w.state.CompareAndSwap(s, int32(Draining)) {
+			return w.inflight.Load() == 0
+		}
+	}
+}
+
+// Inflight is the number of open request streams.
+func (w *Worker) Inflight() int { return int(w.inflight.Load()) }
+
+// BusyFor is how long the worker has been running requests without a pause.
+func (w *Worker) BusyFor(now time.Time) time.Duration {
+	t := w.busySince.Load()
+	if t == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, t))
+}
+
+// Signal sends a signal to the worker process.
+func (w *Worker) Signal(sig syscall.Signal) error {
+	pid := w.PID()
+	if pid <= 0 {
+		return errors.New("worker: pid not known yet")
+	}
+	return syscall.Kill(pid, sig)
+}
+
+// Close closes the channel; the worker reads EOF and exits.
+func (w *Worker) Close() { w.conn.Close() }
+
+// Serve reads the channel until it closes, reporting to notices. The
+// arbiter owns the goroutine running it and joins it through its WaitGroup.
+func (w *Worker) Serve(notices chan<- Notice) {
+	err := w.readLoop(notices)
+	w.state.Store(int32(Exited))
+	w.mu.Lock()
+	streams := w.streams
+	w.streams = map[uint32]*Stream{}
+	w.mu.Unlock()
+	for _, s := range streams {
+		s.push(Event{Err: ErrWorkerLost})
+	}
+	notices <- Notice{W: w, Lost: err}
+}
+
+func (w *Worker) readLoop(notices chan<- Notice) error {
+	for {
+		f, err := w.conn.ReadFrame()
+		if err != nil {
+			return err
+		}
+		switch f.Type {
+		case wire.Hello:
+			doc, err := wire.ParseHello(f.Payload)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(doc, &w.hello); err != nil {
+				return fmt.Errorf("worker: bad HELLO: %w", err)
+			}
+			if w.hello.Capacity < 1 {
+				w.hello.Capacity = 1
+			}
+			w.state.CompareAndSwap(int32(Booting), int32(Ready))
+			w.state.CompareAndSwap(int32(Spawning), int32(Ready))
+			h := w.hello
+			notices <- Notice{W: w, Hello: &h}
+		case wire.Recycle:
+			var r struct{ Reason string }
+			_ = json.Unmarshal(f.Payload, &r)
+			notices <- Notice{W: w, Recycle: r.Reason}
+		case wire.Response, wire.RespBody, wire.More, wire.Sendfile, wire.Abort:
+			ev := Event{Type: f.Type, Flags: f.Flags}
+			if f.Type == wire.Sendfile {
+				file, err := w.conn.TakeFD()
+				if err != nil {
+					return err
+				}
+				ev.File = file
+			}
+			if len(f.Payload) > 0 {
+				ev.Payload = append([]byte(nil), f.Payload...)
+			}
+			// Pushing under w.mu orders us against Stream.Close: once a
+			// stream is unregistered nothing more lands in its queue.
+			w.mu.Lock()
+			s := w.streams[f.Stream]
+			if s != nil {
+				s.push(ev)
+			}
+			w.mu.Unlock()
+			if s == nil && ev.File != nil {
+				ev.File.Close() // the request was cancelled
+			}
+		default:
+			return fmt.Errorf("worker: unexpected %s frame from worker", wire.TypeName(f.Type))
+		}
+	}
+}
+
+// Open registers a request stream before its REQUEST frame is written.
+func (w *Worker) Open(id uint32) *Stream {
+	s := &Stream{id: id, w: w, notify: make(chan struct{}, 1)}
+	w.mu.Lock()
+	w.streams[id] = s
+	w.mu.Unlock()
+	if w.inflight.Add(1) == 1 {
+		w.busySince.Store(time.Now().UnixNano())
+	}
+	return s
+}
+
+// Write sends whole frames to the worker.
+func (w *Worker) Write(b []byte) error { return w.conn.Write(b) }
+
+// finish unregisters a stream; it reports whether a draining worker went idle.
+func (w *Worker) finish(s *Stream) (idle bool) {
+	w.mu.Lock()
+	if w.streams[s.id] == s {
+		delete(w.streams, s.id)
+	}
+	w.mu.Unlock()
+	n := w.inflight.Add(-1)
+	if n == 0 {
+		w.busySince.Store(0)
+	} else {
+		// A fresh request starts its own clock; sync workers have capacity 1,
+		// so this only matters for threaded classes.
+		w.busySince.Store(time.Now().UnixNano())
+	}
+	return n == 0 && w.State() == Draining
+}
+
+// Born is when the worker was spawned.
+func (w *Worker) Born() time.Time { return w.born }
+
+// String names the worker for logs.
+func (w *Worker) String() string {
+	return fmt.Sprintf("worker %d (pid %d, %s)", w.ID, w.PID(), w.State())
+}
