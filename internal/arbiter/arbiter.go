@@ -419,7 +419,12 @@ func (a *Arbiter) stop(graceful bool) int {
 	deadline := time.Now().Add(a.opt.GracefulTimeout)
 	if graceful {
 		a.front.Shutdown(a.opt.GracefulTimeout)
+		// Nothing is in flight any more: TERM is gunicorn's word for it, and
+		// EOF on the channel makes sure a worker blocked in a read hears it.
 		a.signalAll(syscall.SIGTERM)
+		for _, s := range a.workers {
+			s.w.Close()
+		}
 	} else {
 		a.signalAll(syscall.SIGQUIT)
 		a.front.Shutdown(0)
