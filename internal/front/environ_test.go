@@ -50,10 +50,10 @@ func TestEnviron(t *testing.T) {
 			absent: []string{"CONTENT_TYPE", "CONTENT_LENGTH"},
 		},
 		{
-			name: "repeated headers joined, content headers unprefixed",
-			raw:  "POST / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nContent-Type: text/plain\r\nX-A: 2\r\nContent-Length: 3\r\n\r\nabc",
-			peer: tcp,
-			want: map[string]any{"HTTP_X_A": "1,2", "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "3", "gonicorn.body": int64(3)},
+			name:   "repeated headers joined, content headers unprefixed",
+			raw:    "POST / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nContent-Type: text/plain\r\nX-A: 2\r\nContent-Length: 3\r\n\r\nabc",
+			peer:   tcp,
+			want:   map[string]any{"HTTP_X_A": "1,2", "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "3", "gonicorn.body": int64(3)},
 			absent: []string{"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"},
 		},
 		{
