@@ -164,7 +164,7 @@ func (c *conn) handle(start time.Time) bool {
 	buf, err := appendEnviron(buf, req, &c.peer, cfg.ScriptName, bodyLen)
 	if err != nil {
 		c.frame = buf
-		c.writeError(500, "Internal Server Error", err.Error())
+		c.writeError(500, err.Error())
 		return false
 	}
 	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
@@ -190,9 +190,9 @@ func (c *conn) handle(start time.Time) bool {
 	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
 	if err != nil {
 		if errors.Is(err, dispatch.ErrTimeout) {
-			c.writeError(503, "Service Unavailable", "No worker became free in time.")
+			c.writeError(503, "No worker became free in time.")
 		} else {
-			c.writeError(503, "Service Unavailable", "The server is shutting down.")
+			c.writeError(503, "The server is shutting down.")
 		}
 		return false
 	}
@@ -200,7 +200,7 @@ func (c *conn) handle(start time.Time) bool {
 	st := w.Open(id)
 	if err := w.Write(buf); err != nil {
 		c.finish(st, w)
-		c.writeError(502, "Bad Gateway", "The worker went away.")
+		c.writeError(502, "The worker went away.")
 		return false
 	}
 	ok := c.run(st, &x)
@@ -266,7 +266,7 @@ func (c *conn) run(st *worker.Stream, x *exchange) bool {
 		if ev.Err != nil {
 			if !x.started {
 				c.s.cfg.ErrorLog.Error("Worker (pid:%d) went away while handling %s %s; answered 502", x.w.PID(), c.req.Method, c.req.Target)
-				c.writeError(502, "Bad Gateway", "The worker handling this request exited.")
+				c.writeError(502, "The worker handling this request exited.")
 			}
 			return false
 		}
@@ -284,7 +284,7 @@ func (c *conn) run(st *worker.Stream, x *exchange) bool {
 				c.s.cfg.ErrorLog.Error("Bad response from worker (pid:%d) for %s %s: %v", x.w.PID(), c.req.Method, c.req.Target, err)
 				c.cancel(st)
 				if !x.started {
-					c.writeError(500, "Internal Server Error", "")
+					c.writeError(500, "")
 				}
 				return false
 			}
@@ -553,8 +553,9 @@ func (c *conn) sendFile(x *exchange, f *os.File, p []byte) bool {
 	return true
 }
 
-// writeError writes a gunicorn-style error page and marks the connection closing.
-func (c *conn) writeError(status int, reason, msg string) {
+// writeError writes gunicorn's error page for a status the front itself
+// produces (500, 502, 503); the connection closes after it.
+func (c *conn) writeError(status int, msg string) {
 	c.bw.Flush()
-	c.nc.Write(appendErrorPage(nil, status, reason, msg))
+	c.nc.Write(http1.AppendError(nil, &http1.Error{Status: status, Msg: msg}))
 }

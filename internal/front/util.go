@@ -1,29 +1,12 @@
 package front
 
 import (
-	"html"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/logging"
 	"github.com/gonicorn/gonicorn/internal/worker"
 )
-
-// appendErrorPage is gunicorn's util.write_error page, for the statuses the
-// front itself produces (502, 503, 500).
-func appendErrorPage(dst []byte, status int, reason, msg string) []byte {
-	body := "<html>\n  <head>\n    <title>" + reason + "</title>\n  </head>\n  <body>\n    <h1><p>" +
-		reason + "</p></h1>\n    " + html.EscapeString(msg) + "\n  </body>\n</html>\n"
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, reason...)
-	dst = append(dst, "\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(len(body)), 10)
-	dst = append(dst, "\r\n\r\n"...)
-	return append(dst, body...)
-}
 
 // The Date header changes once a second; format it once a second.
 var dateCache struct {
