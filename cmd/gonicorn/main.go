@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -25,6 +26,17 @@ import (
 )
 
 func main() {
+	// GONICORN_CPUPROFILE=FILE writes a Go CPU profile of the master, for
+	// finding where the front spends its time (see docs/benchmarks.md).
+	if path := os.Getenv("GONICORN_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			code := run(os.Args[1:])
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
