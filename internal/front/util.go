@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/logging"
-	"github.com/gonicorn/gonicorn/internal/worker"
 )
 
 // The Date header changes once a second; format it once a second.
@@ -27,8 +26,8 @@ func httpDate() []byte {
 	return dateCache.b
 }
 
-func (c *conn) logAccess(x *exchange, start time.Time, w *worker.Worker) {
-	req := &c.req
+func (x *exchange) logAccess() {
+	req := x.req
 	hdrs := make([]logging.Header, len(req.Headers))
 	for i, h := range req.Headers {
 		hdrs[i] = logging.Header{Name: h.Name, Value: h.Value}
@@ -38,7 +37,7 @@ func (c *conn) logAccess(x *exchange, start time.Time, w *worker.Worker) {
 		status = 502
 	}
 	e := logging.AccessEntry{
-		RemoteAddr:      c.peer.remoteAddr,
+		RemoteAddr:      x.peer.remoteAddr,
 		Method:          req.Method,
 		RawURI:          req.Target,
 		Path:            unquote(req.Path),
@@ -48,17 +47,17 @@ func (c *conn) logAccess(x *exchange, start time.Time, w *worker.Worker) {
 		BytesSent:       x.sent,
 		RequestHeaders:  hdrs,
 		ResponseHeaders: x.respHeader,
-		Environ:         c.environLookup,
-		Start:           start,
-		Duration:        time.Since(start),
-		Pid:             w.PID(),
+		Environ:         x.environLookup,
+		Start:           x.start,
+		Duration:        time.Since(x.start),
+		Pid:             x.w.PID(),
 	}
-	c.s.cfg.AccessLog.Log(&e)
+	x.srv.cfg.AccessLog.Log(&e)
 }
 
 // environLookup serves {name}e atoms from what the front put in the environ.
-func (c *conn) environLookup(key string) (string, bool) {
-	req := &c.req
+func (x *exchange) environLookup(key string) (string, bool) {
+	req, p := x.req, x.peer
 	switch key {
 	case "request_method":
 		return string(req.Method), true
@@ -69,19 +68,19 @@ func (c *conn) environLookup(key string) (string, bool) {
 	case "path_info":
 		return string(unquote(req.Path)), true
 	case "script_name":
-		return c.s.cfg.ScriptName, true
+		return x.srv.cfg.ScriptName, true
 	case "server_protocol":
 		return protoString(req.Major, req.Minor), true
 	case "remote_addr":
-		return c.peer.remoteAddr, true
+		return p.remoteAddr, true
 	case "remote_port":
-		return c.peer.remotePort, c.peer.remotePort != ""
+		return p.remotePort, p.remotePort != ""
 	case "server_name":
-		return c.peer.serverName, true
+		return p.serverName, true
 	case "server_port":
-		return c.peer.serverPort, true
+		return p.serverPort, true
 	case "wsgi.url_scheme":
-		return c.peer.scheme, true
+		return p.scheme, true
 	}
 	if len(key) > 5 && key[:5] == "http_" {
 		for _, h := range req.Headers {
@@ -91,4 +90,12 @@ func (c *conn) environLookup(key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// logIP is the client address in "Invalid request from ip=" lines.
+func (p *peer) logIP() string {
+	if p.remoteAddr == "" {
+		return "unix"
+	}
+	return p.remoteAddr
 }

@@ -1,0 +1,377 @@
+package front
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/dispatch"
+	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/wire"
+	"github.com/gonicorn/gonicorn/internal/worker"
+)
+
+// initialBody is how much body goes inline in REQUEST; the rest is pulled
+// by the worker with MORE (docs/protocol.md, "Body flow").
+const initialBody = 64 << 10
+
+// sink is where a response goes: an HTTP/1.x connection or an HTTP/2
+// stream. The relay does the framing rules both share (Content-Length
+// truncation, bodiless responses); a sink does its protocol's encoding.
+type sink interface {
+	// head writes the status and headers; hop-by-hop headers are already out.
+	head(x *exchange, status []byte, hdrs [][2][]byte) error
+	body(x *exchange, b []byte) error
+	flush() error
+	// end closes the response framing.
+	end(x *exchange) error
+	// file sends n bytes of f from its current offset.
+	file(x *exchange, f *os.File, n int64) error
+	// fail answers with an error page; only before head.
+	fail(status int, msg string)
+}
+
+// exchange is one request and its response as they cross the front.
+type exchange struct {
+	srv   *Server
+	req   *http1.Request
+	peer  *peer
+	out   sink
+	start time.Time
+
+	body     io.Reader
+	bodyLen  int64 // -1 chunked, 0 none
+	bodyDone bool
+
+	w          *worker.Worker
+	status     int
+	started    bool
+	noBody     bool
+	remaining  int64 // Content-Length left to send; -1 = not set
+	sent       int64
+	close      bool // the sink must close the connection after this response
+	chunked    bool // HTTP/1.1 sink: chunked framing in use
+	respHeader []logging.Header
+	hdrs       [][2][]byte
+}
+
+var errBodyAborted = errors.New("front: the request body broke off")
+
+// relay runs one request through a worker. frame is a reusable buffer
+// (returned, possibly grown). It reports false when the sink's connection
+// cannot carry another request.
+func (x *exchange) relay(frame []byte) ([]byte, bool) {
+	cfg := &x.srv.cfg
+	x.remaining = -1
+	x.bodyDone = x.body == nil
+
+	id := x.srv.newStreamID()
+	buf := wire.AppendHeader(frame[:0], wire.Request, 0, id, 0)
+	buf = wire.AppendHeadLen(buf, 0)
+	headAt := len(buf)
+	buf, err := appendEnviron(buf, x.req, x.peer, cfg.ScriptName, x.bodyLen)
+	if err != nil {
+		x.out.fail(500, err.Error())
+		return buf, false
+	}
+	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
+	if x.body != nil {
+		want := initialBody
+		if x.bodyLen > 0 && x.bodyLen < int64(want) {
+			want = int(x.bodyLen)
+		}
+		buf, x.bodyDone, err = readBody(buf, x.body, want)
+		if err != nil {
+			x.bodyFailed(err)
+			return buf, false
+		}
+	}
+	flags := byte(0)
+	if x.bodyDone {
+		flags = wire.FlagEnd
+	}
+	wire.PutHeader(buf, wire.Request, flags, id, uint32(len(buf)-wire.HeaderSize))
+
+	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
+	if err != nil {
+		if errors.Is(err, dispatch.ErrTimeout) {
+			x.out.fail(503, "No worker became free in time.")
+		} else {
+			x.out.fail(503, "The server is shutting down.")
+		}
+		return buf, false
+	}
+	x.w = w
+	st := w.Open(id)
+	ok := true
+	if err := w.Write(buf); err != nil {
+		x.out.fail(502, "The worker went away.")
+		ok = false
+	} else {
+		buf, ok = x.run(st, buf)
+	}
+	idle := st.Close()
+	cfg.Pool.Release(w)
+	if idle && cfg.WorkerIdle != nil {
+		cfg.WorkerIdle(w)
+	}
+	if cfg.AccessLog.Enabled() {
+		x.logAccess()
+	}
+	return buf, ok && !x.close
+}
+
+// run relays the worker's frames until the response ends.
+func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
+	elog := x.srv.cfg.ErrorLog
+	for {
+		ev, _ := st.Next(nil)
+		if ev.Err != nil {
+			if !x.started {
+				elog.Error("Worker (pid:%d) went away while handling %s %s; answered 502", x.w.PID(), x.req.Method, x.req.Target)
+				x.out.fail(502, "The worker handling this request exited.")
+			}
+			return buf, false
+		}
+		var err error
+		switch ev.Type {
+		case wire.More:
+			buf, err = x.sendBody(st, buf, ev.Payload)
+			if err != nil {
+				return buf, false
+			}
+			continue
+		case wire.Response:
+			var head, body []byte
+			head, body, err = wire.SplitHead(ev.Payload)
+			if err == nil {
+				err = x.writeHead(head)
+			}
+			if err != nil {
+				elog.Error("Bad response from worker (pid:%d) for %s %s: %v", x.w.PID(), x.req.Method, x.req.Target, err)
+				x.cancel(st)
+				if !x.started {
+					x.out.fail(500, "")
+				}
+				return buf, false
+			}
+			x.started = true
+			err = x.writeBody(body)
+		case wire.RespBody:
+			err = x.writeBody(ev.Payload)
+		case wire.Sendfile:
+			err = x.sendFile(ev.File, ev.Payload)
+			ev.File.Close()
+		case wire.Abort:
+			elog.Debug("response aborted by worker: %s", ev.Payload)
+			return buf, false
+		default:
+			continue
+		}
+		if err != nil {
+			x.cancel(st)
+			return buf, false
+		}
+		if ev.End() {
+			if x.remaining > 0 && !x.noBody {
+				x.close = true // shorter than its Content-Length: the client would wait forever
+			}
+			return buf, x.out.end(x) == nil
+		}
+		if x.out.flush() != nil {
+			x.cancel(st)
+			return buf, false
+		}
+	}
+}
+
+func (x *exchange) cancel(st *worker.Stream) {
+	var b [wire.HeaderSize]byte
+	wire.PutHeader(b[:], wire.Cancel, 0, st.ID(), 0)
+	st.Worker().Write(b[:])
+}
+
+// sendBody answers MORE(n) with up to n body bytes.
+func (x *exchange) sendBody(st *worker.Stream, buf, p []byte) ([]byte, error) {
+	n, err := wire.ParseMore(p)
+	if err != nil {
+		return buf, err
+	}
+	if n > 4<<20 {
+		n = 4 << 20
+	}
+	buf = wire.AppendHeader(buf[:0], wire.ReqBody, 0, st.ID(), 0)
+	done := x.bodyDone
+	if !done {
+		buf, done, err = readBody(buf, x.body, int(n))
+		if err != nil {
+			x.cancel(st)
+			x.bodyFailed(err)
+			return buf, err
+		}
+		x.bodyDone = done
+	}
+	flags := byte(0)
+	if done {
+		flags = wire.FlagEnd
+	}
+	wire.PutHeader(buf, wire.ReqBody, flags, st.ID(), uint32(len(buf)-wire.HeaderSize))
+	return buf, st.Worker().Write(buf)
+}
+
+// bodyFailed answers a body that was malformed; a body that broke off
+// leaves nobody to answer.
+func (x *exchange) bodyFailed(err error) {
+	var he *http1.Error
+	if errors.As(err, &he) && !x.started {
+		x.srv.cfg.ErrorLog.Warning("Invalid request from ip=%s: %s", x.peer.logIP(), he.Msg)
+		x.out.fail(he.Status, he.Msg)
+	}
+}
+
+// readBody appends up to want body bytes to buf. done means the body ended.
+func readBody(buf []byte, body io.Reader, want int) ([]byte, bool, error) {
+	if cap(buf)-len(buf) < want {
+		nb := make([]byte, len(buf), len(buf)+want)
+		copy(nb, buf)
+		buf = nb
+	}
+	got := 0
+	for got < want {
+		n, err := body.Read(buf[len(buf)+got : len(buf)+want])
+		got += n
+		if err == io.EOF {
+			return buf[:len(buf)+got], true, nil
+		}
+		if err != nil {
+			return buf[:len(buf)+got], false, err
+		}
+	}
+	return buf[:len(buf)+got], false, nil
+}
+
+var hopByHop = []string{"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade"}
+
+// writeHead decodes the worker's response head, applies the rules every
+// protocol shares, and hands the rest to the sink.
+func (x *exchange) writeHead(head []byte) error {
+	status, hdrs, err := wire.DecodeResponseHead(head, x.hdrs[:0])
+	x.hdrs = hdrs
+	if err != nil {
+		return err
+	}
+	if len(status) < 3 {
+		return errors.New("status line too short")
+	}
+	code, err := strconv.Atoi(string(status[:3]))
+	if err != nil || code < 100 || code > 999 {
+		return errors.New("status does not start with a 3-digit code: " + strconv.Quote(string(status)))
+	}
+	x.status = code
+	x.noBody = equalFold(x.req.Method, "head") || code < 200 || code == 204 || code == 304
+	kept := hdrs[:0]
+	for _, h := range hdrs {
+		if isHopByHop(h[0]) {
+			// The worker's own error pages say Connection: close, as
+			// gunicorn's do; honour that, drop the rest.
+			if equalFold(h[0], "connection") && equalFold(trimOWS(h[1]), "close") {
+				x.close = true
+			}
+			continue
+		}
+		h[1] = trimOWS(h[1])
+		if equalFold(h[0], "content-length") {
+			n, err := strconv.ParseInt(string(h[1]), 10, 64)
+			if err != nil || n < 0 {
+				return errors.New("invalid Content-Length " + strconv.Quote(string(h[1])))
+			}
+			x.remaining = n
+		}
+		kept = append(kept, h)
+	}
+	if x.srv.cfg.AccessLog.Enabled() {
+		x.respHeader = x.respHeader[:0]
+		for _, h := range kept {
+			x.respHeader = append(x.respHeader, logging.Header{Name: h[0], Value: h[1]})
+		}
+	}
+	return x.out.head(x, status, kept)
+}
+
+func isHopByHop(name []byte) bool {
+	for _, h := range hopByHop {
+		if equalFold(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// writeBody passes body bytes on. Bytes past a declared Content-Length
+// are dropped, as gunicorn does.
+func (x *exchange) writeBody(b []byte) error {
+	if len(b) == 0 || x.noBody {
+		return nil
+	}
+	if x.remaining >= 0 {
+		if int64(len(b)) > x.remaining {
+			b = b[:x.remaining]
+		}
+		x.remaining -= int64(len(b))
+	}
+	x.sent += int64(len(b))
+	return x.out.body(x, b)
+}
+
+func (x *exchange) sendFile(f *os.File, p []byte) error {
+	off, count, err := wire.ParseSendfile(p)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return errors.New("front: SENDFILE without a file")
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if size := uint64(fi.Size()); off > size {
+			count = 0
+		} else if count > size-off {
+			count = size - off
+		}
+	}
+	if count == wire.SendfileToEnd {
+		return errors.New("front: SENDFILE of a file whose size is unknown")
+	}
+	n := int64(count)
+	if x.remaining >= 0 && n > x.remaining {
+		n = x.remaining
+	}
+	if x.noBody || n == 0 {
+		return nil
+	}
+	// The descriptor is a dup of the worker's: it gave the file away, so
+	// moving the shared offset is harmless.
+	if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
+		return err
+	}
+	if err := x.out.file(x, f, n); err != nil {
+		return err
+	}
+	x.sent += n
+	if x.remaining >= 0 {
+		x.remaining -= n
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+"""Worker construction and the forked child's life, as gunicorn's Arbiter.spawn_worker.
+
+Exit codes: 0 normal, 1 after SIGABRT, 3 boot failure (WORKER_BOOT_ERROR),
+4 app import failure (APP_LOAD_ERROR), 255 an error after boot.
+"""
+
+import atexit
+import logging
+import os
+import signal
+import sys
+import traceback
+
+from . import _app
+from ._gthread import ThreadWorker
+from ._sync import SyncWorker
+
+# Worker class names the runtime serves itself. Others fall back, with a warning.
+WORKER_CLASSES = {
+    "sync": SyncWorker,
+    "gunicorn.workers.sync.SyncWorker": SyncWorker,
+    "gthread": ThreadWorker,
+    "gunicorn.workers.gthread.ThreadWorker": ThreadWorker,
+}
+
+
+def worker_class(cfg):
+    name = cfg.worker_class_str
+    cls = WORKER_CLASSES.get(name)
+    if cls is not None:
+        return cls, None
+    fallback = ThreadWorker if (cfg.threads or 1) > 1 else SyncWorker
+    return fallback, ("Worker class %r is not served by this runtime yet; using %s."
+                      % (name, "gthread" if fallback is ThreadWorker else "sync"))
+
+
+def make_worker(age, server, sock, worker_id):
+    cls, _ = worker_class(server.cfg)
+    return cls(age, server.pid, sock, server.app, server.cfg.timeout / 2.0,
+               server.cfg, server.log, worker_id=worker_id)
+
+
+def run_child(server, worker):
+    """Run in the forked child; return the exit status."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except (ValueError, OSError):
+        pass
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    log = server.log
+    cfg = server.cfg
+    worker.pid = os.getpid()
+    code = 0
+    try:
+        log.info("Booting worker with pid: %s", worker.pid)
+        _, warning = worker_class(cfg)
+        if warning:
+            log.warning(warning)
+        cfg.post_fork(server, worker)
+        worker.init_process()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except _app.AppImportError as e:
+        log.debug("Exception while loading the application", exc_info=True)
+        print("%s" % e, file=sys.stderr)
+        sys.stderr.flush()
+        code = _app.APP_LOAD_ERROR
+    except BaseException as e:
+        log.exception("Exception in worker process")
+        print("%s" % e, file=sys.stderr)
+        sys.stderr.flush()
+        code = _app.WORKER_BOOT_ERROR if not worker.booted else 255
+    finally:
+        try:
+            log.info("Worker exiting (pid: %s)", worker.pid)
+            try:
+                worker.tmp.close()
+                cfg.worker_exit(server, worker)
+            except Exception:
+                log.warning("Exception during worker exit:\n%s", traceback.format_exc())
+            # What interpreter exit would do: atexit handlers, then flushing logs.
+            atexit._run_exitfuncs()
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    return code

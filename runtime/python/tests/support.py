@@ -1,0 +1,157 @@
+"""A simulated Go side for worker tests: a socketpair and the _wire codec."""
+
+import array
+import marshal
+import os
+import socket
+import struct
+import tempfile
+import threading
+
+from gonicorn_runtime import _log, _server, _wire
+from gonicorn_runtime._sync import SyncWorker
+
+
+def environ(method="GET", uri="/", body_len=0, **extra):
+    path, _, query = uri.partition("?")
+    env = {
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
+        "QUERY_STRING": query, "RAW_URI": uri, "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": "5555", "wsgi.url_scheme": "http", "HTTP_HOST": "localhost",
+        "gonicorn.body": body_len,
+    }
+    if body_len:
+        env["CONTENT_LENGTH"] = str(body_len) if body_len > 0 else None
+        if body_len < 0:
+            del env["CONTENT_LENGTH"]
+            env["HTTP_TRANSFER_ENCODING"] = "chunked"
+    env.update(extra)
+    return env
+
+
+class Go:
+    """The Go end of a worker channel."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.sock.settimeout(10)
+        self.reader = _wire.FrameReader()
+        self.fds = []
+
+    def send(self, typ, flags, stream, payload=b""):
+        self.sock.sendall(_wire.encode_frame(typ, flags, stream, payload))
+
+    def request(self, stream, env, body=b"", end=True):
+        head = marshal.dumps(env)
+        self.send(_wire.REQUEST, _wire.FLAG_END if end else 0, stream,
+                  struct.pack("<I", len(head)) + head + body)
+
+    def body(self, stream, data, end=False):
+        self.send(_wire.REQ_BODY, _wire.FLAG_END if end else 0, stream, data)
+
+    def cancel(self, stream):
+        self.send(_wire.CANCEL, 0, stream)
+
+    def frame(self):
+        """Next frame as (type, flags, stream, bytes); None at EOF."""
+        while True:
+            f = self.reader.next_frame()
+            if f is not None:
+                return f[0], f[1], f[2], bytes(f[3])
+            data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(64))
+            for level, kind, cdata in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    a = array.array("i")
+                    a.frombytes(cdata[:len(cdata) - len(cdata) % a.itemsize])
+                    self.fds.extend(a)
+            if not data:
+                return None
+            self.reader.feed(data)
+
+    def response(self, stream=None):
+        """Collect one whole response: (status, headers, body, frames)."""
+        frames = []
+        status = headers = None
+        body = b""
+        while True:
+            f = self.frame()
+            if f is None:
+                raise EOFError("channel closed; frames so far: %r" % frames)
+            typ, flags, st, payload = f
+            if typ in (_wire.MORE, _wire.RECYCLE, _wire.HELLO):
+                frames.append(f)
+                continue
+            if stream is not None and st != stream:
+                raise AssertionError("frame for stream %d, want %d: %r" % (st, stream, f))
+            frames.append(f)
+            if typ == _wire.RESPONSE:
+                h, b = _wire.split_head(payload)
+                status, headers = marshal.loads(h)
+                body += bytes(b)
+            elif typ == _wire.RESP_BODY:
+                body += payload
+            elif typ in (_wire.ABORT, _wire.SENDFILE):
+                pass
+            if flags & _wire.FLAG_END:
+                return status, headers, body, frames
+
+
+class Harness:
+    """A worker (sync or gthread) running in a thread, with Go on the other end."""
+
+    def __init__(self, app, settings=None, cls=SyncWorker, module=None):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.errorlog = os.path.join(self.tmp.name, "error.log")
+        s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2}
+        s.update(settings or {})
+        self.cfg = _server.Config(s, module)
+        self.log = _log.Logger(self.cfg)
+        self.app = _server.Application(self.cfg, "x:y")
+        self.app.callable = app
+        a, b = socket.socketpair()
+        self.go = Go(a)
+        self.worker = cls(1, os.getpid(), b, self.app, 15, self.cfg, self.log, worker_id=7)
+        self.worker.pid = os.getpid()
+        self.worker.load_wsgi()
+        self.worker.prepare()
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.worker.send_hello()
+            self.worker.run()
+        except BaseException as e:  # reported by the test
+            self.error = e
+
+    def __enter__(self):
+        self.thread.start()
+        f = self.go.frame()
+        assert f[0] == _wire.HELLO, f
+        self.hello = _wire.parse_hello(f[3])
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.go.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.thread.join(10)
+        self.go.sock.close()
+        self.worker.sock.close()
+        for fd in self.go.fds:
+            os.close(fd)
+        self.tmp.cleanup()
+
+    def stop(self):
+        """Close Go's write side and wait for the worker loop to end."""
+        self.go.sock.shutdown(socket.SHUT_WR)
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+
+    def logtext(self):
+        for h in self.log.error_log.handlers:
+            h.flush()
+        with open(self.errorlog) as f:
+            return f.read()
