@@ -21,6 +21,8 @@ import (
 	"github.com/gonicorn/gonicorn/internal/front"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/pidfile"
+	"github.com/gonicorn/gonicorn/internal/systemd"
 	"github.com/gonicorn/gonicorn/internal/worker"
 	"github.com/gonicorn/gonicorn/internal/zygote"
 )
@@ -172,6 +174,14 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 	for _, w := range cfg.Warnings() {
 		elog.Warning("%s", w)
 	}
+	if path := cfg.String("pidfile"); path != "" {
+		pf, err := pidfile.Create(path, os.Getpid())
+		if err != nil {
+			elog.Error("%v", err)
+			return arbiter.ExitConfig
+		}
+		defer pf.Unlink()
+	}
 	if err := startZygote(cfg.String("python")); err != nil {
 		elog.Error("%v", err)
 		return arbiter.ExitConfig
@@ -206,6 +216,9 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 	}
 	elog.Info("Listening at: %s (%d)", strings.Join(names, ","), os.Getpid())
 	elog.Info("Using worker: %s", cfg.WorkerClassDisplay())
+	if err := systemd.Notify(systemd.Booted); err != nil {
+		elog.Debug("sd_notify failed: %v", err)
+	}
 
 	pool := dispatch.New()
 	var arb *arbiter.Arbiter
@@ -216,6 +229,7 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 		BodyTimeout:   seconds(max(cfg.Float("timeout"), 30)),
 		QueueTimeout:  seconds(cfg.Float("queue_timeout")),
 		ScriptName:    os.Getenv("SCRIPT_NAME"),
+		RootPath:      cfg.String("root_path"),
 		ErrorLog:      elog,
 		AccessLog:     alog,
 		Pool:          pool,

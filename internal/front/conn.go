@@ -26,17 +26,18 @@ const maxDrain = 1 << 20
 // conn is one HTTP/1.x client connection; it is the response sink of the
 // exchanges it runs.
 type conn struct {
-	s      *Server
-	nc     net.Conn
-	l      *Listener
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	peer   peer
-	state  atomic.Int32
-	parser *http1.Parser
-	req    http1.Request
-	x      exchange
-	frame  []byte
+	s       *Server
+	nc      net.Conn
+	l       *Listener
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	peer    peer
+	state   atomic.Int32
+	parser  *http1.Parser
+	req     http1.Request
+	x       exchange
+	frame   []byte
+	bodyBuf []byte
 }
 
 func newConn(s *Server, nc net.Conn, l *Listener) *conn {
@@ -125,7 +126,7 @@ func (c *conn) handle(start time.Time) bool {
 		c.bw.Flush()
 	}
 	var ok bool
-	c.frame, ok = x.relay(c.frame)
+	c.frame, c.bodyBuf, ok = x.relay(c.frame, c.bodyBuf)
 	if ok && !x.bodyDone && !drain(x.body) {
 		ok = false
 	}

@@ -60,40 +60,29 @@ type exchange struct {
 
 var errBodyAborted = errors.New("front: the request body broke off")
 
-// relay runs one request through a worker. frame is a reusable buffer
-// (returned, possibly grown). It reports false when the sink's connection
-// cannot carry another request.
-func (x *exchange) relay(frame []byte) ([]byte, bool) {
+// relay runs one request through a worker. frame and body are reusable
+// buffers (returned, possibly grown). It reports false when the sink's
+// connection cannot carry another request.
+func (x *exchange) relay(frame, body []byte) ([]byte, []byte, bool) {
 	cfg := &x.srv.cfg
 	x.remaining = -1
 	x.bodyDone = x.body == nil
 
-	id := x.srv.newStreamID()
-	buf := wire.AppendHeader(frame[:0], wire.Request, 0, id, 0)
-	buf = wire.AppendHeadLen(buf, 0)
-	headAt := len(buf)
-	buf, err := appendEnviron(buf, x.req, x.peer, cfg.ScriptName, x.bodyLen)
-	if err != nil {
-		x.out.fail(500, err.Error())
-		return buf, false
-	}
-	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
+	// The first body bytes are read before a worker is taken, so that a
+	// slow client never holds one while it sends them.
+	initial := body[:0]
 	if x.body != nil {
 		want := initialBody
 		if x.bodyLen > 0 && x.bodyLen < int64(want) {
 			want = int(x.bodyLen)
 		}
-		buf, x.bodyDone, err = readBody(buf, x.body, want)
+		var err error
+		initial, x.bodyDone, err = readBody(initial, x.body, want)
 		if err != nil {
 			x.bodyFailed(err)
-			return buf, false
+			return frame, initial, false
 		}
 	}
-	flags := byte(0)
-	if x.bodyDone {
-		flags = wire.FlagEnd
-	}
-	wire.PutHeader(buf, wire.Request, flags, id, uint32(len(buf)-wire.HeaderSize))
 
 	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
 	if err != nil {
@@ -102,9 +91,16 @@ func (x *exchange) relay(frame []byte) ([]byte, bool) {
 		} else {
 			x.out.fail(503, "The server is shutting down.")
 		}
-		return buf, false
+		return frame, initial, false
 	}
 	x.w = w
+	id := x.srv.newStreamID()
+	buf, err := x.appendRequest(frame[:0], id, initial)
+	if err != nil {
+		cfg.Pool.Release(w)
+		x.out.fail(500, err.Error())
+		return buf, initial, false
+	}
 	st := w.Open(id)
 	ok := true
 	if err := w.Write(buf); err != nil {
@@ -121,7 +117,31 @@ func (x *exchange) relay(frame []byte) ([]byte, bool) {
 	if cfg.AccessLog.Enabled() {
 		x.logAccess()
 	}
-	return buf, ok && !x.close
+	return buf, initial, ok && !x.close
+}
+
+// appendRequest appends the REQUEST frame: the head the worker's kind of
+// app needs (a WSGI environ or an ASGI scope), then the first body bytes.
+func (x *exchange) appendRequest(buf []byte, id uint32, initial []byte) ([]byte, error) {
+	buf = wire.AppendHeader(buf, wire.Request, 0, id, 0)
+	buf = wire.AppendHeadLen(buf, 0)
+	headAt := len(buf)
+	if x.w.Info().AppKind == "asgi" {
+		buf = appendScope(buf, x.req, x.peer, x.srv.cfg.RootPath, x.bodyLen, false, nil)
+	} else {
+		var err error
+		if buf, err = appendEnviron(buf, x.req, x.peer, x.srv.cfg.ScriptName, x.bodyLen); err != nil {
+			return buf, err
+		}
+	}
+	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
+	buf = append(buf, initial...)
+	flags := byte(0)
+	if x.bodyDone {
+		flags = wire.FlagEnd
+	}
+	wire.PutHeader(buf, wire.Request, flags, id, uint32(len(buf)-wire.HeaderSize))
+	return buf, nil
 }
 
 // run relays the worker's frames until the response ends.

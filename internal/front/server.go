@@ -23,6 +23,7 @@ type Config struct {
 	BodyTimeout   time.Duration // idle time allowed between body reads and response writes
 	QueueTimeout  time.Duration // how long a request may wait for a worker slot; 0 = until one frees up
 	ScriptName    string        // SCRIPT_NAME from the environment
+	RootPath      string        // ASGI root_path (--root-path)
 	ServerHeader  string
 	ErrorLog      *logging.ErrorLog
 	AccessLog     *logging.AccessLog
