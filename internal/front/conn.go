@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/websocket"
+	"github.com/gonicorn/gonicorn/internal/worker"
 )
 
 const (
@@ -125,8 +127,20 @@ func (c *conn) handle(start time.Time) bool {
 		c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 		c.bw.Flush()
 	}
+	var w *worker.Worker
+	if websocket.IsUpgrade(req) {
+		// Only an ASGI app can take the upgrade; a WSGI app sees a plain GET.
+		if w = x.acquire(); w == nil {
+			c.bw.Flush()
+			return false
+		}
+		if w.Info().AppKind == "asgi" {
+			c.serveWebSocket(x, w)
+			return false
+		}
+	}
 	var ok bool
-	c.frame, c.bodyBuf, ok = x.relay(c.frame, c.bodyBuf)
+	c.frame, c.bodyBuf, ok = x.relay(c.frame, c.bodyBuf, w)
 	if ok && !x.bodyDone && !drain(x.body) {
 		ok = false
 	}
@@ -175,6 +189,24 @@ func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	}
 	_, err := bw.WriteString("\r\n\r\n")
 	return err
+}
+
+// info writes a 1xx response; HTTP/1.0 clients do not get them (RFC 9110 §15.2).
+func (c *conn) info(status []byte, hdrs [][2][]byte) error {
+	if c.req.Major == 1 && c.req.Minor == 0 {
+		return nil
+	}
+	bw := c.bw
+	bw.WriteString("HTTP/1.1 ")
+	bw.Write(status)
+	for _, h := range hdrs {
+		bw.WriteString("\r\n")
+		bw.Write(h[0])
+		bw.WriteString(": ")
+		bw.Write(h[1])
+	}
+	bw.WriteString("\r\n\r\n")
+	return bw.Flush()
 }
 
 func (c *conn) chunkHeader(n int64) {

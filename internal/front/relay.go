@@ -30,6 +30,8 @@ type sink interface {
 	end(x *exchange) error
 	// file sends n bytes of f from its current offset.
 	file(x *exchange, f *os.File, n int64) error
+	// info writes an informational (1xx) response before head.
+	info(status []byte, hdrs [][2][]byte) error
 	// fail answers with an error page; only before head.
 	fail(status int, msg string)
 }
@@ -60,10 +62,11 @@ type exchange struct {
 
 var errBodyAborted = errors.New("front: the request body broke off")
 
-// relay runs one request through a worker. frame and body are reusable
-// buffers (returned, possibly grown). It reports false when the sink's
-// connection cannot carry another request.
-func (x *exchange) relay(frame, body []byte) ([]byte, []byte, bool) {
+// relay runs one request through a worker: w when the caller already took
+// one, else the next free one. frame and body are reusable buffers
+// (returned, possibly grown). It reports false when the sink's connection
+// cannot carry another request.
+func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, bool) {
 	cfg := &x.srv.cfg
 	x.remaining = -1
 	x.bodyDone = x.body == nil
@@ -79,19 +82,17 @@ func (x *exchange) relay(frame, body []byte) ([]byte, []byte, bool) {
 		var err error
 		initial, x.bodyDone, err = readBody(initial, x.body, want)
 		if err != nil {
+			if w != nil {
+				cfg.Pool.Release(w)
+			}
 			x.bodyFailed(err)
 			return frame, initial, false
 		}
 	}
-
-	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
-	if err != nil {
-		if errors.Is(err, dispatch.ErrTimeout) {
-			x.out.fail(503, "No worker became free in time.")
-		} else {
-			x.out.fail(503, "The server is shutting down.")
+	if w == nil {
+		if w = x.acquire(); w == nil {
+			return frame, initial, false
 		}
-		return frame, initial, false
 	}
 	x.w = w
 	id := x.srv.newStreamID()
@@ -118,6 +119,20 @@ func (x *exchange) relay(frame, body []byte) ([]byte, []byte, bool) {
 		x.logAccess()
 	}
 	return buf, initial, ok && !x.close
+}
+
+// acquire takes a worker slot, answering 503 when none frees up in time.
+func (x *exchange) acquire() *worker.Worker {
+	w, err := x.srv.cfg.Pool.Acquire(x.srv.cfg.QueueTimeout, nil)
+	if err != nil {
+		if errors.Is(err, dispatch.ErrTimeout) {
+			x.out.fail(503, "No worker became free in time.")
+		} else {
+			x.out.fail(503, "The server is shutting down.")
+		}
+		return nil
+	}
+	return w
 }
 
 // appendRequest appends the REQUEST frame: the head the worker's kind of
@@ -185,6 +200,13 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 		case wire.Sendfile:
 			err = x.sendFile(ev.File, ev.Payload)
 			ev.File.Close()
+		case wire.Info:
+			// 103 Early Hints: best effort, never fatal to the response.
+			if status, hdrs, err := wire.DecodeResponseHead(ev.Payload, x.hdrs[:0]); err == nil && !x.started {
+				x.hdrs = hdrs
+				err = x.out.info(status, hdrs)
+			}
+			continue
 		case wire.Abort:
 			elog.Debug("response aborted by worker: %s", ev.Payload)
 			return buf, false

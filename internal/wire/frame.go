@@ -25,6 +25,10 @@ const (
 	RespBody byte = 0x21 // W→G: more body bytes
 	Sendfile byte = 0x22 // W→G: u64 offset, u64 count; one fd as SCM_RIGHTS
 	Abort    byte = 0x23 // W→G: UTF-8 reason; the response failed after RESPONSE
+	Info     byte = 0x24 // W→G: marshal (status, headers) of an informational response (103)
+	WSAccept byte = 0x50 // W→G: marshal (subprotocol, headers); Go answers 101
+	WSMsg    byte = 0x51 // both: kind byte (1 text, 2 binary) + whole message
+	WSClose  byte = 0x52 // both: u16 close code + UTF-8 reason
 	Recycle  byte = 0x30 // W→G, stream 0: JSON {"reason": ...}
 
 	LoadConfig byte = 0x40 // G→Z
@@ -46,7 +50,7 @@ const SendfileToEnd = ^uint64(0)
 
 var typeNames = [256]string{
 	Hello: "HELLO", Request: "REQUEST", ReqBody: "REQ_BODY", More: "MORE", Cancel: "CANCEL",
-	Response: "RESPONSE", RespBody: "RESP_BODY", Sendfile: "SENDFILE", Abort: "ABORT", Recycle: "RECYCLE",
+	Response: "RESPONSE", RespBody: "RESP_BODY", Sendfile: "SENDFILE", Abort: "ABORT", Info: "INFO", WSAccept: "WS_ACCEPT", WSMsg: "WS_MSG", WSClose: "WS_CLOSE", Recycle: "RECYCLE",
 	LoadConfig: "LOAD_CONFIG", Config: "CONFIG", Start: "START", Started: "STARTED",
 	Spawn: "SPAWN", Spawned: "SPAWNED", Exited: "EXITED", Hook: "HOOK", Stop: "STOP",
 }

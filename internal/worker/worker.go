@@ -180,7 +180,7 @@ func (w *Worker) readLoop(notices chan<- Notice) error {
 			var r struct{ Reason string }
 			_ = json.Unmarshal(f.Payload, &r)
 			notices <- Notice{W: w, Recycle: r.Reason}
-		case wire.Response, wire.RespBody, wire.More, wire.Sendfile, wire.Abort:
+		case wire.Response, wire.RespBody, wire.More, wire.Sendfile, wire.Abort, wire.Info, wire.WSAccept, wire.WSMsg, wire.WSClose:
 			ev := Event{Type: f.Type, Flags: f.Flags}
 			if f.Type == wire.Sendfile {
 				file, err := w.conn.TakeFD()
