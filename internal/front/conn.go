@@ -191,6 +191,30 @@ func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	return err
 }
 
+// watch reads from the client in the background while an ASGI app runs,
+// so that a client that goes away becomes http.disconnect. Bytes that
+// arrive (a pipelined request) stay buffered for the next ReadRequest.
+func (c *conn) watch() (<-chan struct{}, func()) {
+	gone := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := c.br.Peek(1); err != nil && !isTimeout(err) {
+			close(gone)
+		}
+	}()
+	return gone, func() {
+		c.nc.SetReadDeadline(time.Unix(1, 0)) // wake the Peek
+		<-done
+		c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // info writes a 1xx response; HTTP/1.0 clients do not get them (RFC 9110 §15.2).
 func (c *conn) info(status []byte, hdrs [][2][]byte) error {
 	if c.req.Major == 1 && c.req.Minor == 0 {

@@ -30,6 +30,9 @@ type sink interface {
 	end(x *exchange) error
 	// file sends n bytes of f from its current offset.
 	file(x *exchange, f *os.File, n int64) error
+	// watch reports on gone when the client goes away while the app runs;
+	// stop ends the watch and returns the connection to the caller.
+	watch() (gone <-chan struct{}, stop func())
 	// info writes an informational (1xx) response before head.
 	info(status []byte, hdrs [][2][]byte) error
 	// fail answers with an error page; only before head.
@@ -159,11 +162,39 @@ func (x *exchange) appendRequest(buf []byte, id uint32, initial []byte) ([]byte,
 	return buf, nil
 }
 
+// watchDelay is how long an ASGI request may run before the front starts
+// watching its client for a disconnect: most requests finish sooner, and
+// the watch costs a goroutine.
+const watchDelay = 20 * time.Millisecond
+
 // run relays the worker's frames until the response ends.
 func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 	elog := x.srv.cfg.ErrorLog
+	var gone <-chan struct{}
+	var timer <-chan time.Time
+	if x.w.Info().AppKind == "asgi" {
+		t := time.NewTimer(watchDelay)
+		defer t.Stop()
+		timer = t.C
+	}
 	for {
-		ev, _ := st.Next(nil)
+		ev, why := st.NextOr(gone, timer)
+		switch why {
+		case worker.Timer:
+			timer = nil
+			if x.bodyDone {
+				var stop func()
+				gone, stop = x.out.watch()
+				defer stop()
+			}
+			continue
+		case worker.Done:
+			// ASGI's http.disconnect: the worker tells the app, then
+			// cancels it after the grace period; nothing more goes out.
+			x.cancel(st)
+			x.close = true
+			return buf, false
+		}
 		if ev.Err != nil {
 			if !x.started {
 				elog.Error("Worker (pid:%d) went away while handling %s %s; answered 502", x.w.PID(), x.req.Method, x.req.Target)

@@ -3,6 +3,7 @@ package worker
 import (
 	"os"
 	"sync"
+	"time"
 
 	"github.com/gonicorn/gonicorn/internal/wire"
 )
@@ -49,6 +50,22 @@ func (s *Stream) push(e Event) {
 
 // Next waits for the next event, or for done to close.
 func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
+	ev, r := s.NextOr(done, nil)
+	return ev, r == gotEvent
+}
+
+// Reasons NextOr returns.
+const (
+	gotEvent = iota
+	// Done means the done channel closed.
+	Done
+	// Timer means the timer fired first.
+	Timer
+)
+
+// NextOr waits for the next event, for done to close, or for timer. Its
+// second result is 0 for an event, else Done or Timer.
+func (s *Stream) NextOr(done <-chan struct{}, timer <-chan time.Time) (Event, int) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
@@ -56,13 +73,15 @@ func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
 			s.queue[0] = Event{}
 			s.queue = s.queue[1:]
 			s.mu.Unlock()
-			return e, true
+			return e, gotEvent
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.notify:
 		case <-done:
-			return Event{}, false
+			return Event{}, Done
+		case <-timer:
+			return Event{}, Timer
 		}
 	}
 }
