@@ -203,7 +203,12 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 		return arbiter.ExitUnhandled
 	}
 
-	listeners, err := bind(cfg, elog)
+	tlsConf, err := tlsConfig(cfg)
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	listeners, err := bind(cfg, elog, tlsConf != nil)
 	if err != nil {
 		elog.Error("%v", err)
 		return arbiter.ExitConfig
@@ -212,7 +217,10 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 	fls := make([]*front.Listener, len(listeners))
 	for i, l := range listeners {
 		names[i] = l.String()
-		fls[i] = &front.Listener{Listener: l.Listener, Scheme: "http"}
+		fls[i] = &front.Listener{Listener: l.Listener, Scheme: "http", Protocol: cfg.String("protocol")}
+		if tlsConf != nil {
+			fls[i].Scheme, fls[i].TLS = "https", tlsConf
+		}
 	}
 	elog.Info("Listening at: %s (%d)", strings.Join(names, ","), os.Getpid())
 	elog.Info("Using worker: %s", cfg.WorkerClassDisplay())
@@ -223,17 +231,22 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 	pool := dispatch.New()
 	var arb *arbiter.Arbiter
 	fr, err := front.New(front.Config{
-		Parser:        parserOptions(cfg),
-		KeepAlive:     seconds(cfg.Float("keepalive")),
-		HeaderTimeout: 30 * time.Second,
-		BodyTimeout:   seconds(max(cfg.Float("timeout"), 30)),
-		QueueTimeout:  seconds(cfg.Float("queue_timeout")),
-		ScriptName:    os.Getenv("SCRIPT_NAME"),
-		RootPath:      cfg.String("root_path"),
-		ErrorLog:      elog,
-		AccessLog:     alog,
-		Pool:          pool,
-		WorkerIdle:    func(w *worker.Worker) { arb.WorkerIdle(w) },
+		Parser:         parserOptions(cfg),
+		KeepAlive:      seconds(cfg.Float("keepalive")),
+		HeaderTimeout:  30 * time.Second,
+		BodyTimeout:    seconds(max(cfg.Float("timeout"), 30)),
+		QueueTimeout:   seconds(cfg.Float("queue_timeout")),
+		MaxQueue:       cfg.Int("max_queue"),
+		RequestTimeout: seconds(cfg.Float("request_timeout")),
+		WorkerStuck:    func(w *worker.Worker) { arb.WorkerStuck(w) },
+		ScriptName:     os.Getenv("SCRIPT_NAME"),
+		RootPath:       cfg.String("root_path"),
+		ErrorLog:       elog,
+		AccessLog:      alog,
+		Pool:           pool,
+		H2:             h2Config(cfg),
+		UWSGIAllowIPs:  splitList(cfg.Value("uwsgi_allow_ips")),
+		WorkerIdle:     func(w *worker.Worker) { arb.WorkerIdle(w) },
 	})
 	if err != nil {
 		elog.Error("%v", err)
@@ -244,6 +257,7 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 		Workers:         cfg.Int("workers"),
 		Timeout:         seconds(cfg.Float("timeout")),
 		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
+		MaxWorkerMemory: int64(cfg.Int("max_worker_memory")) << 20,
 	}, elog, z, fr, pool)
 	arb.OnReopen = func() {
 		if err := elog.Reopen(); err != nil {
@@ -275,7 +289,7 @@ func startSettings(cfg *config.Config) map[string]any {
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
 
-func bind(cfg *config.Config, elog *logging.ErrorLog) ([]*listen.Listener, error) {
+func bind(cfg *config.Config, elog *logging.ErrorLog, tls bool) ([]*listen.Listener, error) {
 	var addrs []listen.Address
 	for _, spec := range cfg.Strings("bind") {
 		a, err := listen.Parse(spec)
@@ -288,6 +302,7 @@ func bind(cfg *config.Config, elog *logging.ErrorLog) ([]*listen.Listener, error
 		Backlog:   cfg.Int("backlog"),
 		ReusePort: cfg.Bool("reuse_port"),
 		Umask:     cfg.Int("umask"),
+		TLS:       tls,
 		Log:       elog,
 	})
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
+	"fmt"
 	"strings"
 
 	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/front"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/tlsconf"
 )
 
 // parserOptions maps the settings onto the HTTP parser's options.
@@ -56,4 +60,34 @@ func splitList(v any) []string {
 		}
 	}
 	return out
+}
+
+// tlsConfig builds the TLS settings when --certfile is given.
+func tlsConfig(cfg *config.Config) (*tls.Config, error) {
+	if cfg.String("certfile") == "" {
+		if cfg.String("keyfile") != "" {
+			return nil, fmt.Errorf("keyfile is set but certfile is not: pass --certfile too to serve TLS")
+		}
+		return nil, nil
+	}
+	return tlsconf.Build(tlsconf.Options{
+		CertFile:      cfg.String("certfile"),
+		KeyFile:       cfg.String("keyfile"),
+		CACerts:       cfg.String("ca_certs"),
+		CertReqs:      cfg.Int("cert_reqs"),
+		Ciphers:       cfg.String("ciphers"),
+		HTTPProtocols: splitList(cfg.Value("http_protocols")),
+	})
+}
+
+// h2Config maps the --http2-* settings.
+func h2Config(cfg *config.Config) front.H2Config {
+	mode := cfg.String("http2_cleartext")
+	return front.H2Config{
+		MaxConcurrentStreams: uint32(cfg.Int("http2_max_concurrent_streams")),
+		InitialWindowSize:    int32(cfg.Int("http2_initial_window_size")),
+		MaxFrameSize:         uint32(cfg.Int("http2_max_frame_size")),
+		MaxHeaderListSize:    uint32(cfg.Int("http2_max_header_list_size")),
+		Cleartext:            mode == "prior-knowledge" || mode == "both",
+	}
 }

@@ -33,6 +33,7 @@ type Options struct {
 	Timeout         time.Duration // heartbeat timeout; 0 disables
 	GracefulTimeout time.Duration
 	MasterName      string // "Master", or "Master.2" style names later
+	MaxWorkerMemory int64  // bytes of RSS past which a worker is replaced; 0 = no limit
 }
 
 // Arbiter supervises the zygote and the workers.
@@ -46,6 +47,7 @@ type Arbiter struct {
 	events  <-chan zygote.Event
 	notices chan worker.Notice
 	idle    chan *worker.Worker
+	stuck   chan *worker.Worker
 	sigs    chan os.Signal
 	readers sync.WaitGroup
 
@@ -67,8 +69,9 @@ type slot struct {
 	lost    bool      // channel closed
 	aborted time.Time // when SIGABRT was sent for a timeout
 	killed  bool
-	retire  bool // draining: SIGTERM when idle
-	oldGen  bool // replaced by a HUP
+	retire  bool      // draining: SIGTERM when idle
+	termAt  time.Time // when SIGTERM was sent; SIGKILL after graceful_timeout
+	oldGen  bool      // replaced by a HUP
 }
 
 // New wires an arbiter; the front must already be serving.
@@ -80,10 +83,20 @@ func New(opt Options, log *logging.ErrorLog, z *zygote.Zygote, fr *front.Server,
 		opt: opt, log: log, zyg: z, front: fr, pool: pool,
 		notices: make(chan worker.Notice, 64),
 		idle:    make(chan *worker.Worker, 64),
+		stuck:   make(chan *worker.Worker, 64),
 		sigs:    make(chan os.Signal, 32),
 		target:  opt.Workers,
 		workers: make(map[int]*slot),
 		byPID:   make(map[int]*slot),
+	}
+}
+
+// WorkerStuck is the front's callback for a worker whose request passed
+// --request-timeout and cannot be cancelled. It only enqueues.
+func (a *Arbiter) WorkerStuck(w *worker.Worker) {
+	select {
+	case a.stuck <- w:
+	default:
 	}
 }
 
@@ -127,8 +140,15 @@ func (a *Arbiter) Run() int {
 			a.onNotice(n)
 		case w := <-a.idle:
 			a.retireIfIdle(w)
+		case w := <-a.stuck:
+			if s := a.workers[w.ID]; s != nil && !s.retire {
+				a.log.Warning("Replacing worker (pid:%d): a request passed the request timeout and cannot be cancelled", w.PID())
+				a.retireWorker(s)
+				a.manage()
+			}
 		case <-tick.C:
 			a.murder()
+			a.checkMemory()
 			a.manage()
 		}
 	}
@@ -273,11 +293,33 @@ func (a *Arbiter) retireIfIdle(w *worker.Worker) {
 	}
 }
 
+// terminate asks a retired worker to exit; murder kills it if it is
+// still there graceful_timeout later.
 func (a *Arbiter) terminate(s *slot) {
+	if !s.termAt.IsZero() {
+		return
+	}
+	s.termAt = time.Now()
 	if s.w.PID() > 0 {
 		_ = s.w.Signal(syscall.SIGTERM)
-	} else {
-		s.w.Close()
+	}
+	s.w.Close() // EOF reaches a worker blocked in a read
+}
+
+// checkMemory replaces workers whose RSS passed --max-worker-memory. The
+// replacement is spawned first; the old worker finishes what it holds.
+func (a *Arbiter) checkMemory() {
+	if a.opt.MaxWorkerMemory <= 0 {
+		return
+	}
+	for _, s := range a.workers {
+		if s.retire || s.w.PID() <= 0 {
+			continue
+		}
+		if rss := rssBytes(s.w.PID()); rss > a.opt.MaxWorkerMemory {
+			a.log.Info("Worker (pid:%d) uses %d MiB, over max_worker_memory (%d MiB): replacing it", s.w.PID(), rss>>20, a.opt.MaxWorkerMemory>>20)
+			a.retireWorker(s)
+		}
 	}
 }
 
@@ -388,13 +430,16 @@ func signalName(sig syscall.Signal) string {
 // longer than --timeout gets SIGABRT (its worker_abort hook runs and its
 // stack is logged), then SIGKILL if it is still there two seconds later.
 func (a *Arbiter) murder() {
-	if a.opt.Timeout <= 0 {
-		return
-	}
 	now := time.Now()
 	for _, s := range a.workers {
 		w := s.w
 		if w.PID() <= 0 {
+			continue
+		}
+		if !s.termAt.IsZero() && !s.killed && now.Sub(s.termAt) > a.opt.GracefulTimeout {
+			a.log.Warning("Worker (pid:%d) did not exit within graceful_timeout (%v) after TERM; killing it", w.PID(), a.opt.GracefulTimeout)
+			s.killed = true
+			_ = w.Signal(syscall.SIGKILL)
 			continue
 		}
 		if !s.aborted.IsZero() {
@@ -404,7 +449,7 @@ func (a *Arbiter) murder() {
 			}
 			continue
 		}
-		if w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout {
+		if a.opt.Timeout > 0 && w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout {
 			a.log.Critical("WORKER TIMEOUT (pid:%d)", w.PID())
 			s.aborted = now
 			_ = w.Signal(syscall.SIGABRT)

@@ -2,6 +2,8 @@ package front
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/front/uwsgi"
 	"github.com/gonicorn/gonicorn/internal/websocket"
 	"github.com/gonicorn/gonicorn/internal/worker"
 )
@@ -38,6 +41,8 @@ type conn struct {
 	parser  *http1.Parser
 	req     http1.Request
 	x       exchange
+	ip      netip.Addr // zero for unix sockets
+	uwsgi   *uwsgi.Parser
 	frame   []byte
 	bodyBuf []byte
 }
@@ -51,13 +56,20 @@ func newConn(s *Server, nc net.Conn, l *Listener) *conn {
 		c.peer.remoteAddr, c.peer.remotePort = ip.String(), strconv.Itoa(a.Port)
 	}
 	c.peer.serverName, c.peer.serverPort = splitHostPort(nc.LocalAddr())
-	c.parser = http1.NewParser(s.parser, ip, l.Scheme == "https")
+	c.ip = ip
+	c.parser = http1.NewParser(s.parser, ip, l.TLS != nil)
+	if l.Protocol == "uwsgi" {
+		c.uwsgi = &uwsgi.Parser{}
+	}
 	return c
 }
 
 func (c *conn) serve() {
 	defer c.s.forget(c)
-	defer c.nc.Close()
+	defer func() { c.nc.Close() }()
+	if c.l.TLS != nil && !c.handshake() {
+		return
+	}
 	c.br = bufio.NewReaderSize(c.nc, 16<<10)
 	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
 	bp := bufPool.Get().(*[]byte)
@@ -88,7 +100,12 @@ func (c *conn) serve() {
 		if cfg.HeaderTimeout > 0 {
 			c.nc.SetReadDeadline(start.Add(cfg.HeaderTimeout))
 		}
-		if err := c.parser.ReadRequest(c.br, &c.req); err != nil {
+		if first && c.s.cfg.H2.Cleartext && c.uwsgi == nil && c.trusted() && c.isH2Preface() {
+			c.nc.SetReadDeadline(time.Time{})
+			c.serveH2(&bufferedConn{Conn: c.nc, r: c.br})
+			return
+		}
+		if err := c.readRequest(); err != nil {
 			c.refuse(err)
 			return
 		}
@@ -97,6 +114,39 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// handshake runs the TLS handshake; an h2 ALPN agreement hands the
+// connection to HTTP/2 and ends the HTTP/1 path.
+func (c *conn) handshake() bool {
+	tc := tls.Server(c.nc, c.l.TLS)
+	c.nc = tc
+	if t := c.s.cfg.HeaderTimeout; t > 0 {
+		tc.SetDeadline(time.Now().Add(t))
+	}
+	if err := tc.Handshake(); err != nil {
+		c.s.cfg.ErrorLog.Debug("TLS handshake with %s failed: %v", c.peer.logIP(), err)
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	if tc.ConnectionState().NegotiatedProtocol == "h2" {
+		c.serveH2(tc)
+		return false
+	}
+	return true
+}
+
+// trusted is gunicorn's rule for h2c: only forwarded_allow_ips peers, and
+// unix sockets.
+func (c *conn) trusted() bool {
+	return !c.ip.IsValid() || c.s.h2cAllow.Contains(c.ip)
+}
+
+func (c *conn) readRequest() error {
+	if c.uwsgi != nil {
+		return c.uwsgi.ReadRequest(c.br, &c.req, &c.s.uwsgiAllow, c.ip)
+	}
+	return c.parser.ReadRequest(c.br, &c.req)
 }
 
 // refuse answers a request the parser rejected, as gunicorn does.
@@ -162,7 +212,8 @@ func drain(body io.Reader) bool {
 // Server, Date, Connection, Transfer-Encoding, then the app's headers.
 func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	req := x.req
-	x.chunked = x.remaining < 0 && !x.noBody && (req.Major > 1 || req.Minor >= 1)
+	// uwsgi responses go to nginx, which frames them itself: never chunked.
+	x.chunked = x.remaining < 0 && !x.noBody && (req.Major > 1 || req.Minor >= 1) && c.uwsgi == nil
 	x.close = !req.KeepAlive || c.s.cfg.KeepAlive <= 0 || c.s.draining() ||
 		(x.remaining < 0 && !x.chunked && !x.noBody)
 	bw := c.bw
@@ -286,5 +337,16 @@ func (c *conn) file(x *exchange, f *os.File, n int64) error {
 func (c *conn) fail(status int, msg string) {
 	c.x.close = true
 	c.bw.Flush()
-	c.nc.Write(http1.AppendError(nil, &http1.Error{Status: status, Msg: msg}))
+	c.nc.Write(errorPage(status, msg))
+}
+
+// errorPage is gunicorn's error page; a 503 also says when to come back.
+func errorPage(status int, msg string) []byte {
+	page := http1.AppendError(nil, &http1.Error{Status: status, Msg: msg})
+	if status == 503 {
+		if i := bytes.Index(page, []byte("\r\n")); i >= 0 {
+			page = append(page[:i+2], append([]byte("Retry-After: 1\r\n"), page[i+2:]...)...)
+		}
+	}
+	return page
 }

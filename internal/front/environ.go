@@ -142,6 +142,8 @@ func protoString(major, minor int) string {
 		return "HTTP/1.1"
 	case major == 1 && minor == 0:
 		return "HTTP/1.0"
+	case major == 2:
+		return "HTTP/2"
 	}
 	return "HTTP/" + strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }

@@ -124,10 +124,19 @@ func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, 
 	return buf, initial, ok && !x.close
 }
 
-// acquire takes a worker slot, answering 503 when none frees up in time.
+// acquire takes a worker slot. When the queue is full or no slot frees up
+// within the queue deadline the answer is a fast 503 with Retry-After,
+// instead of latency that grows without bound.
 func (x *exchange) acquire() *worker.Worker {
-	w, err := x.srv.cfg.Pool.Acquire(x.srv.cfg.QueueTimeout, nil)
+	cfg := &x.srv.cfg
+	if cfg.MaxQueue > 0 && cfg.Pool.Waiting() >= cfg.MaxQueue {
+		x.status = 503
+		x.out.fail(503, "Too many requests are waiting for a worker.")
+		return nil
+	}
+	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
 	if err != nil {
+		x.status = 503
 		if errors.Is(err, dispatch.ErrTimeout) {
 			x.out.fail(503, "No worker became free in time.")
 		} else {
@@ -171,23 +180,32 @@ const watchDelay = 20 * time.Millisecond
 func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 	elog := x.srv.cfg.ErrorLog
 	var gone <-chan struct{}
-	var timer <-chan time.Time
-	if x.w.Info().AppKind == "asgi" {
+	var watchC, deadline <-chan time.Time
+	asgi := x.w.Info().AppKind == "asgi"
+	if asgi {
 		t := time.NewTimer(watchDelay)
 		defer t.Stop()
-		timer = t.C
+		watchC = t.C
+	}
+	if d := x.srv.cfg.RequestTimeout; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		deadline = t.C
 	}
 	for {
-		ev, why := st.NextOr(gone, timer)
+		ev, why := st.NextOr(gone, watchC, deadline)
 		switch why {
-		case worker.Timer:
-			timer = nil
+		case worker.Timer1:
+			watchC = nil
 			if x.bodyDone {
 				var stop func()
 				gone, stop = x.out.watch()
 				defer stop()
 			}
 			continue
+		case worker.Timer2:
+			x.timedOut(st, asgi)
+			return buf, false
 		case worker.Done:
 			// ASGI's http.disconnect: the worker tells the app, then
 			// cancels it after the grace period; nothing more goes out.
@@ -258,6 +276,23 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 			x.cancel(st)
 			return buf, false
 		}
+	}
+}
+
+// timedOut answers a request past --request-timeout: 504 if nothing was
+// sent yet, and CANCEL to the worker. A WSGI worker cannot drop the work
+// it is doing, so it is also replaced.
+func (x *exchange) timedOut(st *worker.Stream, asgi bool) {
+	cfg := &x.srv.cfg
+	cfg.ErrorLog.Error("Request timeout (%v) for %s %s on worker (pid:%d)", cfg.RequestTimeout, x.req.Method, x.req.Target, x.w.PID())
+	x.cancel(st)
+	if !x.started {
+		x.status = 504
+		x.out.fail(504, "The request took longer than the request timeout.")
+	}
+	x.close = true
+	if !asgi && cfg.WorkerStuck != nil {
+		cfg.WorkerStuck(x.w)
 	}
 }
 

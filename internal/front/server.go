@@ -1,12 +1,15 @@
 package front
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
@@ -22,12 +25,22 @@ type Config struct {
 	HeaderTimeout time.Duration // time allowed to send a request head once the connection is open
 	BodyTimeout   time.Duration // idle time allowed between body reads and response writes
 	QueueTimeout  time.Duration // how long a request may wait for a worker slot; 0 = until one frees up
-	ScriptName    string        // SCRIPT_NAME from the environment
-	RootPath      string        // ASGI root_path (--root-path)
-	ServerHeader  string
-	ErrorLog      *logging.ErrorLog
-	AccessLog     *logging.AccessLog
-	Pool          *dispatch.Pool
+	MaxQueue      int           // most requests waiting for a slot; past it new ones get 503 at once; 0 = no bound
+	// RequestTimeout is the per-request deadline (--request-timeout): the
+	// client gets 504 and the worker CANCEL; 0 = none.
+	RequestTimeout time.Duration
+	// WorkerStuck is called when a request timed out on a worker that
+	// cannot cancel work (sync, gthread): the arbiter replaces it.
+	WorkerStuck  func(*worker.Worker)
+	ScriptName   string // SCRIPT_NAME from the environment
+	RootPath     string // ASGI root_path (--root-path)
+	ServerHeader string
+	ErrorLog     *logging.ErrorLog
+	AccessLog    *logging.AccessLog
+	Pool         *dispatch.Pool
+	H2           H2Config
+	// UWSGIAllowIPs is uwsgi_allow_ips, for listeners speaking --protocol uwsgi.
+	UWSGIAllowIPs []string
 	// WorkerIdle is called when a draining worker finished its last request.
 	WorkerIdle func(*worker.Worker)
 }
@@ -35,13 +48,18 @@ type Config struct {
 // Listener is one bound socket and how it shows in environs.
 type Listener struct {
 	net.Listener
-	Scheme string // "http" or "https"
+	Scheme   string      // "http" or "https"
+	TLS      *tls.Config // set: connections start with a TLS handshake
+	Protocol string      // "http" (default) or "uwsgi"
 }
 
 // Server serves client connections until Shutdown.
 type Server struct {
-	cfg    Config
-	parser *http1.Config
+	cfg        Config
+	parser     *http1.Config
+	h2         *http2.Server
+	h2cAllow   http1.AllowList
+	uwsgiAllow http1.AllowList
 
 	mu        sync.Mutex
 	listeners []*Listener
@@ -63,7 +81,19 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{})}, nil
+	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{})}
+	s.h2 = s.h2Server()
+	if s.h2cAllow, err = http1.ParseAllowList("forwarded_allow_ips", cfg.Parser.ForwardedAllowIPs); err != nil {
+		return nil, err
+	}
+	uw := cfg.UWSGIAllowIPs
+	if uw == nil {
+		uw = []string{"127.0.0.1", "::1"}
+	}
+	if s.uwsgiAllow, err = http1.ParseAllowList("uwsgi_allow_ips", uw); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Serve starts one accept goroutine per listener and returns at once.

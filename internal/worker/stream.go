@@ -50,7 +50,7 @@ func (s *Stream) push(e Event) {
 
 // Next waits for the next event, or for done to close.
 func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
-	ev, r := s.NextOr(done, nil)
+	ev, r := s.NextOr(done, nil, nil)
 	return ev, r == gotEvent
 }
 
@@ -59,13 +59,15 @@ const (
 	gotEvent = iota
 	// Done means the done channel closed.
 	Done
-	// Timer means the timer fired first.
-	Timer
+	// Timer1 and Timer2 mean that timer fired first.
+	Timer1
+	Timer2
 )
 
-// NextOr waits for the next event, for done to close, or for timer. Its
-// second result is 0 for an event, else Done or Timer.
-func (s *Stream) NextOr(done <-chan struct{}, timer <-chan time.Time) (Event, int) {
+// NextOr waits for the next event, for done to close, or for one of two
+// timers (nil ones never fire). Its second result is 0 for an event, else
+// Done, Timer1 or Timer2.
+func (s *Stream) NextOr(done <-chan struct{}, t1, t2 <-chan time.Time) (Event, int) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
@@ -80,8 +82,10 @@ func (s *Stream) NextOr(done <-chan struct{}, timer <-chan time.Time) (Event, in
 		case <-s.notify:
 		case <-done:
 			return Event{}, Done
-		case <-timer:
-			return Event{}, Timer
+		case <-t1:
+			return Event{}, Timer1
+		case <-t2:
+			return Event{}, Timer2
 		}
 	}
 }
