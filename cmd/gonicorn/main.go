@@ -49,7 +49,7 @@ func run(args []string) int {
 		if zyg != nil {
 			return nil
 		}
-		z, err := zygote.Start(zygote.Options{Python: python})
+		z, err := zygote.Start(zygote.Options{Python: python, Version: config.Version})
 		if err != nil {
 			return err
 		}

@@ -191,9 +191,12 @@ func cgiByte(c byte) byte {
 	return c
 }
 
+// seenBefore and nextSame find repeats of an HTTP_* name. Content-Type and
+// Content-Length are not HTTP_* keys (they become CONTENT_*), so a
+// Content_Length header under header_map=dangerous is no repeat of them.
 func seenBefore(prev []http1.Header, name []byte) bool {
 	for i := range prev {
-		if cgiEqual(prev[i].Name, name) {
+		if cgiEqual(prev[i].Name, name) && !contentHeader(prev[i].Name) {
 			return true
 		}
 	}
@@ -202,11 +205,15 @@ func seenBefore(prev []http1.Header, name []byte) bool {
 
 func nextSame(hs []http1.Header, i int) int {
 	for j := i + 1; j < len(hs); j++ {
-		if cgiEqual(hs[j].Name, hs[i].Name) {
+		if cgiEqual(hs[j].Name, hs[i].Name) && !contentHeader(hs[j].Name) {
 			return j
 		}
 	}
 	return -1
+}
+
+func contentHeader(name []byte) bool {
+	return equalFold(name, "content-type") || equalFold(name, "content-length")
 }
 
 func equalFold(b []byte, lower string) bool {

@@ -23,6 +23,9 @@ type Options struct {
 	Dir    string   // working directory
 	Stdout io.Writer
 	Stderr io.Writer
+	// Version is gonicorn's version, passed to the runtime as
+	// GONICORN_VERSION (SERVER_SOFTWARE is gonicorn/<version>).
+	Version string
 }
 
 // Zygote is the running Python zygote. Before Serve is called its methods
@@ -104,6 +107,9 @@ func Start(opts Options) (*Zygote, error) {
 	env = setEnv(env, "PYTHONPATH", joinPath(dir, lookup(env, "PYTHONPATH")))
 	env = setEnv(env, "GONICORN_CONTROL_FD", "3")
 	env = setEnv(env, "GONICORN_MASTER_PID", strconv.Itoa(os.Getpid()))
+	if opts.Version != "" {
+		env = setEnv(env, "GONICORN_VERSION", opts.Version)
+	}
 	cmd := exec.Command(py, "-m", "gonicorn_runtime")
 	cmd.Env = env
 	cmd.Dir = opts.Dir

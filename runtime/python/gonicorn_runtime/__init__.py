@@ -5,7 +5,10 @@ Run by Go as ``python -m gonicorn_runtime`` with the control channel on fd 3
 private; docs/protocol.md is the contract with the Go side.
 """
 
-__version__ = "0.1.0"
+import os as _os
+
+# Go passes its own version so that the two never disagree.
+__version__ = _os.environ.get("GONICORN_VERSION", "0.0.0")
 
 __all__ = ["__version__", "main"]
 

@@ -102,14 +102,31 @@ def _is_coroutine_function(f):
     return inspect.iscoroutinefunction(f)
 
 
-def app_kind(app):
-    """Return "asgi" for an ASGI 3 app (async callable), else "wsgi"."""
+def _instance_call(cls):
+    # The __call__ its instances get (not type.__call__, which builds them).
+    for klass in inspect.getmro(cls):
+        if "__call__" in vars(klass):
+            return vars(klass)["__call__"]
+    return None
+
+
+def asgi_version(app):
+    """"3.0" for an ASGI 3 app (async callable, or a class with awaitable instances),
+    "2.0" for an ASGI 2 class (instances with an async ``__call__(receive, send)``),
+    None for anything else (a WSGI app)."""
     if inspect.isclass(app):
-        # An ASGI 2 style class or a class whose instances are awaitable.
-        return "asgi" if hasattr(app, "__await__") else "wsgi"
+        if hasattr(app, "__await__"):
+            return "3.0"
+        call = _instance_call(app)
+        return "2.0" if call is not None and _is_coroutine_function(call) else None
     if _is_coroutine_function(app):
-        return "asgi"
+        return "3.0"
     call = getattr(app, "__call__", None)
     if call is not None and _is_coroutine_function(call):
-        return "asgi"
-    return "wsgi"
+        return "3.0"
+    return None
+
+
+def app_kind(app):
+    """Return "asgi" for an ASGI 3 or ASGI 2 app, else "wsgi"."""
+    return "wsgi" if asgi_version(app) is None else "asgi"

@@ -29,7 +29,7 @@ from ._log import WSGIErrors
 from ._server import WorkerTmp
 
 RUNTIME = "gonicorn-python/1"
-SERVER_SOFTWARE = "gonicorn"
+SERVER_SOFTWARE = "gonicorn/" + __import__("gonicorn_runtime").__version__
 
 _HDR = struct.Struct("<IBBHI")
 _HDR_HL = struct.Struct("<IBBHII")

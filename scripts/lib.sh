@@ -1,0 +1,55 @@
+# Shared helpers for scripts/test and scripts/run-example (sourced, not run).
+# Creates .venv from tests/requirements.txt, re-installing only when that file changes.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO_ROOT/.venv"
+
+section() { printf '\n\033[1m==== %s ====\033[0m\n' "$*"; }
+
+pick_python() {
+    local c
+    for c in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+        [ -n "$c" ] || continue
+        if command -v "$c" >/dev/null 2>&1 &&
+            "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+            echo "$c"
+            return 0
+        fi
+    done
+    echo "error: no Python >= 3.10 found (tried \$PYTHON, python3.11 ... python3); install one or set PYTHON=" >&2
+    return 1
+}
+
+ensure_venv() {
+    local py stamp want f
+    local reqs=("$REPO_ROOT/tests/requirements.txt")
+    # The seed's third-party worker classes (uvicorn, aiohttp, eventlet, gevent) are opt-in.
+    if [ "${TEST_WORKER_CLASSES:-0}" = 1 ]; then
+        reqs+=("$REPO_ROOT/tests/requirements-workers.txt")
+    fi
+    stamp="$VENV/.requirements.sha256"
+    want="$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)"
+    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        echo "using $VENV ($("$VENV/bin/python" --version)), requirements unchanged"
+        return 0
+    fi
+    py="$(pick_python)"
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$py" -m venv "$VENV" 2>/dev/null; then
+            # Debian's own python3 ships venv separately.
+            if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+                apt-get update -q && apt-get install -y -q python3-venv
+                rm -rf "$VENV"
+                "$py" -m venv "$VENV"
+            else
+                echo "error: '$py -m venv' failed; install python3-venv" >&2
+                return 1
+            fi
+        fi
+    fi
+    for f in "${reqs[@]}"; do
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$f"
+        echo "installed ${f#"$REPO_ROOT"/} into .venv"
+    done
+    echo "$want" >"$stamp"
+}

@@ -1,0 +1,3 @@
+# A config file that does not compile.
+workers = (2
+timeout = 600
