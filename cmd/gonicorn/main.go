@@ -290,6 +290,20 @@ func startSettings(cfg *config.Config) map[string]any {
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
 
 func bind(cfg *config.Config, elog *logging.ErrorLog, tls bool) ([]*listen.Listener, error) {
+	opts := listen.Options{
+		Backlog:   cfg.Int("backlog"),
+		ReusePort: cfg.Bool("reuse_port"),
+		Umask:     cfg.Int("umask"),
+		TLS:       tls,
+		Log:       elog,
+	}
+	// systemd socket activation wins over --bind, as in gunicorn.
+	if os.Getenv("LISTEN_FDS") != "" {
+		ls, err := listen.FromSystemd(opts)
+		if err != nil || len(ls) > 0 {
+			return ls, err
+		}
+	}
 	var addrs []listen.Address
 	for _, spec := range cfg.Strings("bind") {
 		a, err := listen.Parse(spec)
@@ -298,11 +312,5 @@ func bind(cfg *config.Config, elog *logging.ErrorLog, tls bool) ([]*listen.Liste
 		}
 		addrs = append(addrs, a)
 	}
-	return listen.Open(addrs, listen.Options{
-		Backlog:   cfg.Int("backlog"),
-		ReusePort: cfg.Bool("reuse_port"),
-		Umask:     cfg.Int("umask"),
-		TLS:       tls,
-		Log:       elog,
-	})
+	return listen.Open(addrs, opts)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -113,8 +114,8 @@ func (s *Server) acceptLoop(l *Listener) {
 	for {
 		nc, err := l.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return // closed, or the backlog drained by StopAccepting
 			}
 			// EMFILE and friends: back off rather than spin, as net/http does.
 			if delay == 0 {
@@ -148,18 +149,31 @@ func (s *Server) forget(c *conn) {
 	s.connWG.Done()
 }
 
-// StopAccepting closes the listeners; queued connections in the kernel
-// backlog that were already accepted keep being served.
+// backlogDrain is how long StopAccepting keeps accepting once the kernel's
+// queue is empty: connections already in the backlog are accepted and
+// served, not reset (gunicorn loses them: its issue #3397).
+const backlogDrain = 100 * time.Millisecond
+
+// StopAccepting drains the listen backlog, then closes the listeners.
+// Every connection accepted keeps being served.
 func (s *Server) StopAccepting() {
 	s.mu.Lock()
-	s.shutting = true
 	ls := s.listeners
 	s.listeners = nil
 	s.mu.Unlock()
 	for _, l := range ls {
+		if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogDrain)) == nil {
+			continue
+		}
 		l.Close()
 	}
 	s.acceptWG.Wait()
+	for _, l := range ls {
+		l.Close()
+	}
+	s.mu.Lock()
+	s.shutting = true
+	s.mu.Unlock()
 }
 
 // Shutdown stops accepting, closes idle connections, and waits for active
