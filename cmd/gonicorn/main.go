@@ -98,7 +98,7 @@ func run(args []string) int {
 	case "check-config":
 		return checkConfig(cfg, startZygote, &zyg)
 	}
-	return serve(cfg, startZygote, &zyg)
+	return serve(args, cfg, startZygote, &zyg)
 }
 
 // prescanPython finds --python before the settings are resolved: the
@@ -133,7 +133,7 @@ func checkConfig(cfg *config.Config, startZygote func(string) error, zyg **zygot
 	settings := startSettings(cfg)
 	settings["preload_app"] = true
 	settings["check_config"] = true
-	if _, err := (*zyg).StartApp(settings); err != nil {
+	if _, err := (*zyg).StartApp(settings, false); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -141,7 +141,41 @@ func checkConfig(cfg *config.Config, startZygote func(string) error, zyg **zygot
 	return 0
 }
 
-func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
+func arbiterOptions(cfg *config.Config) arbiter.Options {
+	return arbiter.Options{
+		Workers:         cfg.Int("workers"),
+		Timeout:         seconds(cfg.Float("timeout")),
+		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
+		MaxWorkerMemory: int64(cfg.Int("max_worker_memory")) << 20,
+	}
+}
+
+// reload is HUP: a fresh zygote evaluates the config file again (and, with
+// --preload, imports the app's new code), as gunicorn re-reads its config.
+// Listener, logging and front settings stay as they were started.
+func reload(args []string, python string) (*zygote.Zygote, arbiter.Options, error) {
+	z, err := zygote.Start(zygote.Options{Python: python, Version: config.Version})
+	if err != nil {
+		return nil, arbiter.Options{}, err
+	}
+	cfg, err := config.Parse(args, os.Environ(), func(spec string) (map[string]any, error) {
+		raw, err := z.LoadConfig(spec, "")
+		if err != nil {
+			return nil, err
+		}
+		return config.DecodeValues(raw)
+	})
+	if err == nil {
+		_, err = z.StartApp(startSettings(cfg), true)
+	}
+	if err != nil {
+		z.Kill()
+		return nil, arbiter.Options{}, err
+	}
+	return z, arbiterOptions(cfg), nil
+}
+
+func serve(args []string, cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
 	level, err := logging.ParseLevel(cfg.String("loglevel"))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
@@ -187,7 +221,7 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 		return arbiter.ExitConfig
 	}
 	z := *zyg
-	if _, err := z.StartApp(startSettings(cfg)); err != nil {
+	if _, err := z.StartApp(startSettings(cfg), false); err != nil {
 		var se *zygote.StartError
 		if errors.As(err, &se) {
 			if se.ExitCode == arbiter.ExitAppLoad {
@@ -253,12 +287,10 @@ func serve(cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygo
 		return arbiter.ExitConfig
 	}
 	fr.Serve(fls)
-	arb = arbiter.New(arbiter.Options{
-		Workers:         cfg.Int("workers"),
-		Timeout:         seconds(cfg.Float("timeout")),
-		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
-		MaxWorkerMemory: int64(cfg.Int("max_worker_memory")) << 20,
-	}, elog, z, fr, pool)
+	arb = arbiter.New(arbiterOptions(cfg), elog, z, fr, pool)
+	arb.Reload = func() (*zygote.Zygote, arbiter.Options, error) {
+		return reload(args, cfg.String("python"))
+	}
 	arb.OnReopen = func() {
 		if err := elog.Reopen(); err != nil {
 			elog.Error("reopening the error log: %v", err)

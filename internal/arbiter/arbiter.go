@@ -44,7 +44,9 @@ type Arbiter struct {
 	front *front.Server
 	pool  *dispatch.Pool
 
-	events  <-chan zygote.Event
+	zevents chan zevent            // reports of every live zygote, merged
+	zygotes map[*zygote.Zygote]int // live zygotes and how many workers each still has
+	zwg     sync.WaitGroup         // the forwarding goroutines of zygotes
 	notices chan worker.Notice
 	idle    chan *worker.Worker
 	stuck   chan *worker.Worker
@@ -61,6 +63,17 @@ type Arbiter struct {
 
 	// OnReopen reopens the Go-side log files on USR1.
 	OnReopen func()
+	// Reload is HUP: re-read the settings in a fresh zygote, which runs
+	// on_reload and, with --preload, imports the new code. nil: HUP only
+	// replaces the workers.
+	Reload func() (*zygote.Zygote, Options, error)
+}
+
+// zevent is a zygote report tagged with its zygote: after a HUP the old
+// zygote reports its old workers' exits while the new one spawns.
+type zevent struct {
+	z  *zygote.Zygote
+	ev zygote.Event
 }
 
 // slot is the arbiter's record of one worker.
@@ -72,6 +85,7 @@ type slot struct {
 	retire  bool      // draining: SIGTERM when idle
 	termAt  time.Time // when SIGTERM was sent; SIGKILL after graceful_timeout
 	oldGen  bool      // replaced by a HUP
+	z       *zygote.Zygote
 }
 
 // New wires an arbiter; the front must already be serving.
@@ -86,6 +100,8 @@ func New(opt Options, log *logging.ErrorLog, z *zygote.Zygote, fr *front.Server,
 		stuck:   make(chan *worker.Worker, 64),
 		sigs:    make(chan os.Signal, 32),
 		target:  opt.Workers,
+		zevents: make(chan zevent, 64),
+		zygotes: make(map[*zygote.Zygote]int),
 		workers: make(map[int]*slot),
 		byPID:   make(map[int]*slot),
 	}
@@ -117,7 +133,8 @@ var handled = []os.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, sysca
 func (a *Arbiter) Run() int {
 	signal.Notify(a.sigs, handled...)
 	defer signal.Stop(a.sigs)
-	a.events = a.zyg.Serve()
+	a.watchZygote(a.zyg)
+	_ = a.zyg.Hook("nworkers_changed", a.target, nil)
 	a.manage()
 
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -128,12 +145,15 @@ func (a *Arbiter) Run() int {
 			if code, stop := a.onSignal(sig); stop {
 				return code
 			}
-		case ev, ok := <-a.events:
-			if !ok || ev.Lost != nil {
+		case ze := <-a.zevents:
+			if ze.ev.Lost != nil {
+				if ze.z != a.zyg {
+					continue // a retired zygote closing
+				}
 				a.log.Error("The Python zygote exited unexpectedly; stopping.")
 				return a.halt("Zygote died.", ExitUnhandled, false)
 			}
-			if code, stop := a.onZygote(ev); stop {
+			if code, stop := a.onZygote(ze.ev); stop {
 				return code
 			}
 		case n := <-a.notices:
@@ -152,6 +172,19 @@ func (a *Arbiter) Run() int {
 			a.manage()
 		}
 	}
+}
+
+// watchZygote forwards a zygote's reports into the merged channel.
+func (a *Arbiter) watchZygote(z *zygote.Zygote) {
+	a.zygotes[z] = 0
+	events := z.Serve()
+	a.zwg.Add(1)
+	go func() {
+		defer a.zwg.Done()
+		for ev := range events {
+			a.zevents <- zevent{z: z, ev: ev}
+		}
+	}()
 }
 
 func sigName(sig os.Signal) string {
@@ -208,17 +241,47 @@ func (a *Arbiter) setTarget(n int) {
 	a.manage()
 }
 
-// reload is HUP: start a fresh set of workers, then retire the old ones
-// as soon as their replacements are ready, so no request finds no worker.
+// reload is HUP: re-read the settings in a fresh zygote, start a fresh set
+// of workers from it, then retire the old ones as soon as their
+// replacements are ready, so no request ever finds no worker. A config
+// that fails to load keeps the running server as it is.
 func (a *Arbiter) reload() {
 	a.log.Info("Hang up: %s", a.masterName())
-	_ = a.zyg.Hook("on_reload")
+	if a.Reload != nil {
+		z, opt, err := a.Reload()
+		if err != nil {
+			a.log.Error("Reload failed, keeping the running configuration: %v", err)
+			return
+		}
+		old := a.zyg
+		a.zyg = z
+		a.watchZygote(z)
+		a.opt.Timeout, a.opt.GracefulTimeout, a.opt.MaxWorkerMemory = opt.Timeout, opt.GracefulTimeout, opt.MaxWorkerMemory
+		if opt.Workers != a.target {
+			_ = z.Hook("nworkers_changed", opt.Workers, a.target)
+			a.target = opt.Workers
+		}
+		a.closeIfDone(old)
+	}
 	for _, s := range a.workers {
 		s.oldGen = true
 	}
 	for i := 0; i < a.target; i++ {
 		a.spawn()
 	}
+}
+
+// closeIfDone ends a replaced zygote once its last worker is gone.
+func (a *Arbiter) closeIfDone(z *zygote.Zygote) {
+	if z == a.zyg || a.zygotes[z] > 0 {
+		return
+	}
+	delete(a.zygotes, z)
+	a.zwg.Add(1)
+	go func() {
+		defer a.zwg.Done()
+		z.Close()
+	}()
 }
 
 func (a *Arbiter) masterName() string {
@@ -245,7 +308,8 @@ func (a *Arbiter) spawn() {
 		a.log.Error("Cannot ask the zygote for a worker: %v", err)
 		return
 	}
-	a.workers[w.ID] = &slot{w: w}
+	a.workers[w.ID] = &slot{w: w, z: a.zyg}
+	a.zygotes[a.zyg]++
 	a.readers.Add(1)
 	go func() {
 		defer a.readers.Done()
@@ -379,10 +443,7 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 		if s == nil {
 			return 0, false
 		}
-		delete(a.byPID, e.PID)
-		delete(a.workers, s.w.ID)
-		s.w.Drain()
-		s.w.Close()
+		a.forgetSlot(s)
 		code := -1
 		if e.Signal != nil {
 			sig := syscall.Signal(*e.Signal)
@@ -412,6 +473,16 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// forgetSlot removes an exited worker from the table.
+func (a *Arbiter) forgetSlot(s *slot) {
+	delete(a.byPID, s.w.PID())
+	delete(a.workers, s.w.ID)
+	s.w.Drain()
+	s.w.Close()
+	a.zygotes[s.z]--
+	a.closeIfDone(s.z)
 }
 
 // signalName is Python's signal.Signals(n).name: "SIGKILL".
@@ -477,7 +548,7 @@ func (a *Arbiter) stop(graceful bool) int {
 	}
 	a.waitWorkers(deadline)
 	a.pool.Close()
-	a.zyg.Stop()
+	a.stopZygotes()
 	a.joinReaders()
 	a.log.Info("Shutting down: %s", a.masterName())
 	return ExitOK
@@ -490,12 +561,7 @@ func (a *Arbiter) halt(reason string, code int, graceful bool) int {
 	a.signalAll(syscall.SIGTERM)
 	a.waitWorkers(time.Now().Add(a.opt.GracefulTimeout))
 	a.pool.Close()
-	select {
-	case <-a.zyg.Done():
-		a.zyg.Kill()
-	default:
-		a.zyg.Stop()
-	}
+	a.stopZygotes()
 	a.joinReaders()
 	a.log.Error("Shutting down: %s", a.masterName())
 	a.log.Error("Reason: %s", reason)
@@ -525,15 +591,17 @@ func (a *Arbiter) waitWorkers(deadline time.Time) {
 			}
 		}
 		select {
-		case ev, ok := <-a.events:
-			if !ok || ev.Lost != nil {
-				return
+		case ze := <-a.zevents:
+			ev := ze.ev
+			if ev.Lost != nil {
+				if ze.z == a.zyg {
+					return
+				}
+				continue
 			}
 			if ev.Exited != nil {
 				if s := a.byPID[ev.Exited.PID]; s != nil {
-					delete(a.byPID, ev.Exited.PID)
-					delete(a.workers, s.w.ID)
-					s.w.Close()
+					a.forgetSlot(s)
 				}
 			}
 			if ev.Spawned != nil {
@@ -567,6 +635,35 @@ func (a *Arbiter) joinReaders() {
 	for {
 		select {
 		case <-a.notices:
+		case <-done:
+			return
+		}
+	}
+}
+
+// stopZygotes ends the current zygote (on_exit runs there) and any replaced
+// one still alive, then joins their forwarders.
+func (a *Arbiter) stopZygotes() {
+	for z := range a.zygotes {
+		if z == a.zyg {
+			select {
+			case <-z.Done():
+				z.Kill()
+			default:
+				z.Stop()
+			}
+		} else {
+			z.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		a.zwg.Wait()
+		close(done)
+	}()
+	for {
+		select {
+		case <-a.zevents:
 		case <-done:
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gonicorn/gonicorn/internal/ipc"
 	"github.com/gonicorn/gonicorn/internal/wire"
@@ -38,7 +39,8 @@ type Zygote struct {
 	err  error
 
 	events chan Event
-	quit   chan struct{} // closed by Stop/Kill so readLoop never blocks on a gone reader
+	quit   chan struct{} // closed by Stop/Kill/Close so readLoop never blocks on a gone reader
+	once   sync.Once
 	wg     sync.WaitGroup
 }
 
@@ -228,15 +230,16 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Msg }
 
-// StartApp sends the resolved settings; the zygote runs on_starting and,
-// with preload_app, imports the app. It returns the app kind when known.
-func (z *Zygote) StartApp(settings map[string]any) (string, error) {
+// StartApp sends the resolved settings; the zygote runs on_starting (or
+// on_reload for a zygote started by a HUP) and, with preload_app, imports
+// the app. It returns the app kind when known.
+func (z *Zygote) StartApp(settings map[string]any, reload bool) (string, error) {
 	var reply struct {
 		AppKind  *string `json:"app_kind"`
 		Error    *string `json:"error"`
 		ExitCode int     `json:"exit_code"`
 	}
-	if err := z.call(wire.Start, map[string]any{"settings": settings}, wire.Started, &reply); err != nil {
+	if err := z.call(wire.Start, map[string]any{"settings": settings, "reload": reload}, wire.Started, &reply); err != nil {
 		return "", err
 	}
 	if reply.Error != nil {
@@ -313,9 +316,22 @@ func (z *Zygote) Stop() {
 }
 
 func (z *Zygote) shut() {
-	close(z.quit)
+	z.once.Do(func() { close(z.quit) })
 	z.conn.Close()
 	z.wg.Wait()
+}
+
+// Close closes the control channel; the zygote exits without running
+// on_exit (a zygote replaced by a HUP), and Close waits for it.
+func (z *Zygote) Close() {
+	z.conn.Close()
+	select {
+	case <-z.done:
+	case <-time.After(5 * time.Second):
+		_ = z.cmd.Process.Kill()
+		<-z.done
+	}
+	z.shut()
 }
 
 // Kill ends the zygote at once (the quick-stop path).

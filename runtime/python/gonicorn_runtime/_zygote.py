@@ -153,7 +153,12 @@ class Zygote:
         self.cfg, self.log, self.app = cfg, log, app
         self.server = _server.Server(cfg, log, app)
         try:
-            cfg.on_starting(self.server)
+            # A zygote started by a HUP plays gunicorn's master after
+            # reload: on_reload, not on_starting.
+            if msg.get("reload"):
+                cfg.on_reload(self.server)
+            else:
+                cfg.on_starting(self.server)
             kind = None
             if cfg.preload_app:
                 kind = _app.app_kind(app.wsgi())
