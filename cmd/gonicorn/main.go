@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime/pprof"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/arbiter"
@@ -98,7 +101,44 @@ func run(args []string) int {
 	case "check-config":
 		return checkConfig(cfg, startZygote, &zyg)
 	}
+	if cfg.Bool("daemon") && os.Getenv("GONICORN_DAEMON") == "" {
+		return daemonize(cfg)
+	}
+	os.Unsetenv("GONICORN_DAEMON")
 	return serve(args, cfg, startZygote, &zyg)
+}
+
+// daemonize is -D: Go cannot fork, so the master re-executes itself in a
+// new session with its stdio on /dev/null (kept with -R), and the
+// foreground process exits 0, as gunicorn's double fork does.
+func daemonize(cfg *config.Config) int {
+	if os.Getenv("NOTIFY_SOCKET") != "" {
+		fmt.Fprintln(os.Stderr, "Warning: you shouldn't specify `daemon = True` when launching by systemd with `Type = notify`")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error: cannot daemonize:", err)
+		return 1
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), "GONICORN_DAEMON=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if !cfg.Bool("enable_stdio_inheritance") {
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "Error: cannot daemonize:", err)
+			return 1
+		}
+		defer null.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "Error: cannot daemonize:", err)
+		return 1
+	}
+	return 0
 }
 
 // prescanPython finds --python before the settings are resolved: the
@@ -141,8 +181,36 @@ func checkConfig(cfg *config.Config, startZygote func(string) error, zyg **zygot
 	return 0
 }
 
+// reexec is USR2: start a new master from the same binary and command
+// line, handing it the listening sockets as GUNICORN_FD, as gunicorn does.
+func reexec(listeners []*listen.Listener) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	fds := make([]string, len(listeners))
+	for i, l := range listeners {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, l.File())
+		fds[i] = strconv.Itoa(3 + i)
+	}
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GUNICORN_FD=") && !strings.HasPrefix(kv, "GUNICORN_PID=") && !strings.HasPrefix(kv, "LISTEN_FDS=") && !strings.HasPrefix(kv, "LISTEN_PID=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "GUNICORN_PID="+strconv.Itoa(os.Getpid()), "GUNICORN_FD="+strings.Join(fds, ","))
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
 func arbiterOptions(cfg *config.Config) arbiter.Options {
 	return arbiter.Options{
+		Daemon:          cfg.Bool("daemon"),
 		Workers:         cfg.Int("workers"),
 		Timeout:         seconds(cfg.Float("timeout")),
 		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
@@ -208,9 +276,16 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 	for _, w := range cfg.Warnings() {
 		elog.Warning("%s", w)
 	}
+	// A master started by USR2 runs as "Master.2" with PATH.2 as its
+	// pidfile until its parent goes away.
+	parentPID, _ := strconv.Atoi(os.Getenv("GUNICORN_PID"))
+	var pf *pidfile.Pidfile
 	if path := cfg.String("pidfile"); path != "" {
-		pf, err := pidfile.Create(path, os.Getpid())
-		if err != nil {
+		if parentPID != 0 {
+			path += ".2"
+		}
+		var err error
+		if pf, err = pidfile.Create(path, os.Getpid()); err != nil {
 			elog.Error("%v", err)
 			return arbiter.ExitConfig
 		}
@@ -287,7 +362,23 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		return arbiter.ExitConfig
 	}
 	fr.Serve(fls)
-	arb = arbiter.New(arbiterOptions(cfg), elog, z, fr, pool)
+	opt := arbiterOptions(cfg)
+	if parentPID != 0 {
+		opt.MasterName, opt.ParentPID = "Master.2", parentPID
+	}
+	arb = arbiter.New(opt, elog, z, fr, pool)
+	arb.OnPromote = func() {
+		os.Unsetenv("GUNICORN_PID")
+		if pf != nil {
+			if err := pf.Rename(cfg.String("pidfile")); err != nil {
+				elog.Error("renaming the pidfile: %v", err)
+			}
+		}
+	}
+	arb.Reexec = func() (*exec.Cmd, error) {
+		_ = z.Hook("pre_exec")
+		return reexec(listeners)
+	}
 	arb.Reload = func() (*zygote.Zygote, arbiter.Options, error) {
 		return reload(args, cfg.String("python"))
 	}
@@ -304,6 +395,8 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 	_ = z.Hook("when_ready")
 	code := arb.Run()
 	for _, l := range listeners {
+		// A new master started by USR2 serves the same unix sockets.
+		l.SetUnlinkOnClose(!arb.HasChild())
 		l.Close()
 	}
 	return code
@@ -328,6 +421,23 @@ func bind(cfg *config.Config, elog *logging.ErrorLog, tls bool) ([]*listen.Liste
 		Umask:     cfg.Int("umask"),
 		TLS:       tls,
 		Log:       elog,
+	}
+	// A master started by USR2 inherits its parent's sockets.
+	if v := os.Getenv("GUNICORN_FD"); v != "" {
+		os.Unsetenv("GUNICORN_FD")
+		var ls []*listen.Listener
+		for _, f := range strings.Split(v, ",") {
+			fd, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return nil, fmt.Errorf("GUNICORN_FD=%q: %q is not a file descriptor number", v, f)
+			}
+			l, err := listen.FromFD(fd, opts)
+			if err != nil {
+				return nil, err
+			}
+			ls = append(ls, l)
+		}
+		return ls, nil
 	}
 	// systemd socket activation wins over --bind, as in gunicorn.
 	if os.Getenv("LISTEN_FDS") != "" {

@@ -3,6 +3,7 @@ package arbiter
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"sort"
 	"strings"
@@ -32,7 +33,9 @@ type Options struct {
 	Workers         int
 	Timeout         time.Duration // heartbeat timeout; 0 disables
 	GracefulTimeout time.Duration
-	MasterName      string // "Master", or "Master.2" style names later
+	MasterName      string // "Master", or "Master.2" for a master started by USR2
+	ParentPID       int    // the old master's pid, for a master started by USR2
+	Daemon          bool   // -D: WINCH stops the workers (binary upgrade)
 	MaxWorkerMemory int64  // bytes of RSS past which a worker is replaced; 0 = no limit
 }
 
@@ -63,6 +66,13 @@ type Arbiter struct {
 
 	// OnReopen reopens the Go-side log files on USR1.
 	OnReopen func()
+	// OnPromote runs when the old master of a USR2 upgrade went away.
+	OnPromote func()
+	// Reexec starts a new master for USR2.
+	Reexec    func() (*exec.Cmd, error)
+	child     *exec.Cmd
+	childDone chan struct{}
+
 	// Reload is HUP: re-read the settings in a fresh zygote, which runs
 	// on_reload and, with --preload, imports the new code. nil: HUP only
 	// replaces the workers.
@@ -166,11 +176,58 @@ func (a *Arbiter) Run() int {
 				a.retireWorker(s)
 				a.manage()
 			}
+		case <-a.childDone:
+			a.child, a.childDone = nil, nil
 		case <-tick.C:
+			a.maybePromote()
 			a.murder()
 			a.checkMemory()
 			a.manage()
 		}
+	}
+}
+
+// reexec is USR2: start a new master that inherits the listeners.
+func (a *Arbiter) reexec() {
+	if a.child != nil {
+		a.log.Warning("USR2 signal ignored. Child exists.")
+		return
+	}
+	if a.opt.ParentPID != 0 {
+		a.log.Warning("USR2 signal ignored. Parent exists.")
+		return
+	}
+	if a.Reexec == nil {
+		return
+	}
+	cmd, err := a.Reexec()
+	if err != nil {
+		a.log.Error("Cannot start a new master: %v", err)
+		return
+	}
+	done := make(chan struct{})
+	a.child, a.childDone = cmd, done
+	// Reaps the new master if it dies while we run. Not joined on exit on
+	// purpose: the new master outlives us, which is the point of USR2.
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+}
+
+// HasChild reports whether a master started by USR2 is running.
+func (a *Arbiter) HasChild() bool { return a.child != nil }
+
+// maybePromote notices that the old master of a binary upgrade is gone.
+func (a *Arbiter) maybePromote() {
+	if a.opt.ParentPID == 0 || os.Getppid() == a.opt.ParentPID {
+		return
+	}
+	a.log.Info("Master has been promoted.")
+	a.opt.ParentPID = 0
+	a.opt.MasterName = "Master"
+	if a.OnPromote != nil {
+		a.OnPromote()
 	}
 }
 
@@ -204,7 +261,19 @@ func sigName(sig os.Signal) string {
 func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 	name := sigName(sig)
 	if name == "winch" {
-		a.log.Debug("SIGWINCH ignored. Not daemonized")
+		// Step two of a binary upgrade: the old master stops its workers
+		// and keeps its listeners, in case of a rollback (HUP).
+		if a.opt.Daemon {
+			// The Go front accepts for its workers, so it must stop
+			// accepting too, or the new master would share the queue
+			// with a master that has no workers.
+			a.log.Info("graceful stop of workers")
+			a.target = 0
+			a.front.StopAccepting()
+			a.manage()
+		} else {
+			a.log.Debug("SIGWINCH ignored. Not daemonized")
+		}
 		return 0, false
 	}
 	a.log.Info("Handling signal: %s", name)
@@ -229,7 +298,7 @@ func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 			_ = s.w.Signal(syscall.SIGUSR1)
 		}
 	case syscall.SIGUSR2:
-		a.log.Warning("USR2 (re-exec) is not implemented yet by gonicorn; signal ignored")
+		a.reexec()
 	}
 	return 0, false
 }

@@ -31,20 +31,22 @@ const maxDrain = 1 << 20
 // conn is one HTTP/1.x client connection; it is the response sink of the
 // exchanges it runs.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	l       *Listener
-	br      *bufio.Reader
-	bw      *bufio.Writer
-	peer    peer
-	state   atomic.Int32
-	parser  *http1.Parser
-	req     http1.Request
-	x       exchange
-	ip      netip.Addr // zero for unix sockets
-	uwsgi   *uwsgi.Parser
-	frame   []byte
-	bodyBuf []byte
+	s     *Server
+	nc    net.Conn
+	l     *Listener
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	peer  peer
+	state atomic.Int32
+	// idleSince is when the connection last started waiting for a request.
+	idleSince atomic.Int64
+	parser    *http1.Parser
+	req       http1.Request
+	x         exchange
+	ip        netip.Addr // zero for unix sockets
+	uwsgi     *uwsgi.Parser
+	frame     []byte
+	bodyBuf   []byte
 }
 
 func newConn(s *Server, nc net.Conn, l *Listener) *conn {
@@ -78,6 +80,7 @@ func (c *conn) serve() {
 
 	cfg := &c.s.cfg
 	for first := true; ; first = false {
+		c.idleSince.Store(time.Now().UnixNano())
 		c.state.Store(stateIdle)
 		wait := cfg.HeaderTimeout
 		if !first {

@@ -190,8 +190,12 @@ func (s *Server) Shutdown(deadline time.Duration) bool {
 	defer tick.Stop()
 	timer := time.NewTimer(deadline)
 	defer timer.Stop()
+	maxIdle := s.cfg.KeepAlive
+	if maxIdle <= 0 || maxIdle > 2*time.Second {
+		maxIdle = 2 * time.Second
+	}
 	for {
-		s.closeIdle()
+		s.closeIdle(maxIdle)
 		select {
 		case <-done:
 			return true
@@ -208,10 +212,15 @@ func (s *Server) Shutdown(deadline time.Duration) bool {
 	}
 }
 
-func (s *Server) closeIdle() {
+// closeIdle closes connections that have waited for a request longer than
+// maxIdle. Connections busy or idle for less finish their exchange with
+// Connection: close instead: closing a keep-alive connection under a
+// client that is just sending a request would fail that request.
+func (s *Server) closeIdle(maxIdle time.Duration) {
+	cutoff := time.Now().Add(-maxIdle).UnixNano()
 	s.mu.Lock()
 	for c := range s.conns {
-		if c.state.Load() == stateIdle {
+		if c.state.Load() == stateIdle && c.idleSince.Load() < cutoff {
 			c.nc.Close()
 		}
 	}
