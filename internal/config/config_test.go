@@ -332,10 +332,11 @@ func TestActions(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	c := mustParse(t, []string{"--statsd-host", "localhost:8125", "--daemon", "-w", "2", "app:app"}, nil, nil)
+	// statsd_host and dirty_workers are not implemented yet; -w is.
+	c := mustParse(t, []string{"--statsd-host", "localhost:8125", "--dirty-workers", "1", "-w", "2", "app:app"}, nil, nil)
 	want := []string{
-		"setting 'daemon' is accepted but not implemented yet by gonicorn; it has no effect",
 		"setting 'statsd_host' is accepted but not implemented yet by gonicorn; it has no effect",
+		"setting 'dirty_workers' is accepted but not implemented yet by gonicorn; it has no effect",
 	}
 	if got := c.Warnings(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Warnings got %q; want %q", got, want)

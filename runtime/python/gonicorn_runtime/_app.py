@@ -118,7 +118,16 @@ def asgi_version(app):
         if hasattr(app, "__await__"):
             return "3.0"
         call = _instance_call(app)
-        return "2.0" if call is not None and _is_coroutine_function(call) else None
+        if call is None or not _is_coroutine_function(call):
+            return None
+        # (self, receive, send): ASGI 2. (self, scope, receive, send) is an ASGI 3
+        # class passed where its instance was meant: not servable either way.
+        try:
+            params = [p for p in inspect.signature(call).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            return None
+        return "2.0" if len(params) == 3 else None
     if _is_coroutine_function(app):
         return "3.0"
     call = getattr(app, "__call__", None)

@@ -50,12 +50,12 @@ _MORE_SIZE = 64 * 1024
 HIGH_WATER = 1 << 20
 
 # Names that select this worker (as internal/config/worker.go resolves them).
+# With these names a failed lifespan startup exits 3 (uvicorn's worker), not 0. The
+# whole list of names that select this worker is _boot.ASGI_CLASSES.
 UVICORN_CLASSES = frozenset((
     "uvicorn.workers.UvicornWorker", "uvicorn.workers.UvicornH11Worker",
     "uvicorn_worker.UvicornWorker", "uvicorn_worker.UvicornH11Worker",
     "UvicornWorker", "UvicornH11Worker"))
-ASGI_CLASSES = frozenset(("asgi", "#asgi", "egg:gunicorn#asgi",
-                          "gunicorn.workers.gasgi.ASGIWorker", "ASGIWorker")) | UVICORN_CLASSES
 
 # gunicorn's ASGI worker logs this for an app exception (protocol.py).
 ERROR_LOG = "Error in ASGI application"
@@ -230,9 +230,23 @@ class Request:
 class HTTPCycle:
     """One ASGI http stream: its receive()/send() and its task."""
 
-    __slots__ = ("worker", "stream", "scope", "first", "eof", "inbox", "asked", "body_done",
-                 "cancelled", "waiter", "task", "status", "headers", "length", "head",
-                 "started", "done", "omit", "sent", "req", "grace")
+    # Class-level defaults: a new cycle only stores what differs (hot path).
+    inbox = None
+    asked = False
+    body_done = False
+    cancelled = False
+    waiter = None
+    task = None
+    status = None
+    headers = None
+    length = None
+    head = None
+    started = False   # RESPONSE sent
+    done = False      # END sent
+    omit = False
+    sent = 0
+    req = None
+    grace = None
 
     def __init__(self, worker, stream, scope, first, eof):
         self.worker = worker
@@ -240,22 +254,8 @@ class HTTPCycle:
         self.scope = scope
         self.first = first
         self.eof = eof
-        self.inbox = None
-        self.asked = False
-        self.body_done = False
-        self.cancelled = False
-        self.waiter = None
-        self.task = None
-        self.status = None
-        self.headers = None
-        self.length = None
-        self.head = None
-        self.started = False   # RESPONSE sent
-        self.done = False      # END sent
-        self.omit = scope["method"] == "HEAD"
-        self.sent = 0
-        self.req = None
-        self.grace = None
+        if scope["method"] == "HEAD":
+            self.omit = True
 
     # -- frames from Go -------------------------------------------------------------
 
@@ -342,8 +342,20 @@ class HTTPCycle:
                 raise ClientDisconnected()
             body = message.get("body", b"")
             more = message.get("more_body", False)
-            self._body(body, more)
             w = self.worker
+            if (not more and not self.started and not self.omit and type(body) is bytes
+                    and len(body) <= _MAX_CHUNK
+                    and (self.length is None or len(body) <= self.length)):
+                # The common case: the whole response in one frame.
+                head = _dumps(self.head, 2)
+                hl = len(head)
+                plen = 4 + hl + len(body)
+                self.started = self.done = True
+                self.sent = len(body)
+                w.send((_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body),
+                       plen + _HS)
+            else:
+                self._body(body, more)
             if w.out_n > HIGH_WATER or w.paused:
                 await w.drain()
         elif t == "http.response.start":
@@ -701,6 +713,7 @@ class ASGIWorker(Worker):
                 # uvicorn's worker exits 3 so the master halts: "Worker failed to boot."
                 self.log.error("ASGI lifespan startup failed: Lifespan startup failed: %s",
                                message)
+                await self._close()
                 return _app.WORKER_BOOT_ERROR if self.uvicorn else 0
             elif outcome == "failed":
                 self.log.warning("ASGI lifespan startup failed, serving without lifespan "
@@ -709,6 +722,9 @@ class ASGIWorker(Worker):
                 self.log.debug("ASGI lifespan not supported by app: %s", message)
 
         self.send_hello()
+        return await self._serve()
+
+    async def _serve(self):
         how = await self.stopping
         if how != "quit":
             await self._wait_streams(float(self.cfg.graceful_timeout or 0))
@@ -719,6 +735,10 @@ class ASGIWorker(Worker):
             await asyncio.wait([c.task for c in self.streams.values() if c.task], timeout=1)
         if self.lifespan is not None and how != "quit":
             await self.lifespan.shutdown(max(1.0, float(self.cfg.graceful_timeout or 0)))
+        await self._close()
+        return 0
+
+    async def _close(self):
         self.flush()
         if self.transport is not None and not self.closed:
             self.transport.close()
@@ -726,7 +746,6 @@ class ASGIWorker(Worker):
                 await asyncio.wait_for(asyncio.shield(self.lost), 5)
             except asyncio.TimeoutError:
                 pass
-        return 0
 
     async def _wait_streams(self, timeout):
         if not self.streams:

@@ -24,11 +24,23 @@ WORKER_CLASSES = {
 }
 
 
+# Names served by the asgi worker (_asgi.py), imported only when used: it pulls in
+# asyncio. The uvicorn names are mapped too, as internal/config/worker.go does.
+ASGI_CLASSES = frozenset((
+    "asgi", "#asgi", "egg:gunicorn#asgi", "gunicorn.workers.gasgi.ASGIWorker", "ASGIWorker",
+    "uvicorn.workers.UvicornWorker", "uvicorn.workers.UvicornH11Worker",
+    "uvicorn_worker.UvicornWorker", "uvicorn_worker.UvicornH11Worker",
+    "UvicornWorker", "UvicornH11Worker"))
+
+
 def worker_class(cfg):
     name = cfg.worker_class_str
     cls = WORKER_CLASSES.get(name)
     if cls is not None:
         return cls, None
+    if name in ASGI_CLASSES:
+        from ._asgi import ASGIWorker
+        return ASGIWorker, None
     fallback = ThreadWorker if (cfg.threads or 1) > 1 else SyncWorker
     return fallback, ("Worker class %r is not served by this runtime yet; using %s."
                       % (name, "gthread" if fallback is ThreadWorker else "sync"))
@@ -38,6 +50,18 @@ def make_worker(age, server, sock, worker_id):
     cls, _ = worker_class(server.cfg)
     return cls(age, server.pid, sock, server.app, server.cfg.timeout / 2.0,
                server.cfg, server.log, worker_id=worker_id)
+
+
+def serve_asgi_apps(server, worker):
+    """An ASGI app under a WSGI worker class is served by the asgi worker, with a
+    warning; the app is loaded here (after post_fork) to find out which it is."""
+    if worker.name == "asgi" or _app.app_kind(server.app.wsgi()) != "asgi":
+        return worker
+    from ._asgi import ASGIWorker
+    server.log.warning(
+        "Application %r is an ASGI app; serving it with the asgi worker class. Use -k asgi "
+        "(or -k uvicorn.workers.UvicornWorker) to make this explicit.", server.app.app_uri)
+    return ASGIWorker.from_worker(worker)
 
 
 def run_child(server, worker):
@@ -57,6 +81,7 @@ def run_child(server, worker):
         if warning:
             log.warning(warning)
         cfg.post_fork(server, worker)
+        worker = serve_asgi_apps(server, worker)
         worker.init_process()
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
