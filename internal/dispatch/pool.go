@@ -14,49 +14,75 @@ var ErrClosed = errors.New("dispatch: shutting down")
 // ErrTimeout is returned when no slot freed up within the queue deadline.
 var ErrTimeout = errors.New("dispatch: no worker became free in time")
 
-// maxSlots bounds the slot channel: far above any sane workers × threads.
+// maxSlots bounds the slot channels: far above any sane workers × threads.
 const maxSlots = 1 << 16
+
+// spareMaxBusy is how long a one-request-at-a-time worker may have been
+// on its current request for its spare slot to be used. A request queued
+// behind a fast one starts the moment the worker is free, without waiting
+// for the Go side to hand it over; behind a slow one it would wait, so a
+// worker busy longer than this does not take one.
+const spareMaxBusy = 2 * time.Millisecond
+
+// Slot is a worker slot taken by Acquire; give it back with Release.
+type Slot struct {
+	W     *worker.Worker
+	spare bool
+}
 
 // Pool holds free worker slots. A slot is a *worker.Worker token in a
 // channel: taking one is a single channel receive, which keeps the hot path
 // short. Tokens of workers that stopped being usable are dropped lazily when
 // they are taken.
+//
+// A worker that runs one request at a time (sync) also has a spare slot: a
+// request may be queued on the worker itself, behind the one it runs, when
+// every worker is busy and that one has only just started. The worker then
+// reads the next request from its socket as it finishes the current one,
+// instead of idling while the Go side hands it over.
 type Pool struct {
 	slots   chan *worker.Worker
+	spares  chan *worker.Worker
 	closed  chan struct{}
 	waiting atomic.Int64
 }
 
 // New makes an empty pool.
 func New() *Pool {
-	return &Pool{slots: make(chan *worker.Worker, maxSlots), closed: make(chan struct{})}
+	return &Pool{
+		slots:  make(chan *worker.Worker, maxSlots),
+		spares: make(chan *worker.Worker, maxSlots),
+		closed: make(chan struct{}),
+	}
 }
 
-// Add makes n slots of w available.
-func (p *Pool) Add(w *worker.Worker, n int) {
-	for i := 0; i < n; i++ {
+// Add makes the slots of a ready worker available: capacity regular slots,
+// and one spare slot when capacity is 1.
+func (p *Pool) Add(w *worker.Worker, capacity int) {
+	for i := 0; i < capacity; i++ {
 		select {
 		case p.slots <- w:
 		default:
 			return
 		}
 	}
+	if capacity == 1 {
+		select {
+		case p.spares <- w:
+		default:
+		}
+	}
 }
 
 // Acquire takes a slot of a usable worker. A zero timeout waits until a slot
-// frees up or the pool closes; abort, when it fires, gives up early (the
-// client went away).
-func (p *Pool) Acquire(timeout time.Duration, abort <-chan struct{}) (*worker.Worker, error) {
-	for {
-		select {
-		case w := <-p.slots:
-			if w.Usable() {
-				return w, nil
-			}
-			continue
-		default:
+// frees up or the pool closes; abort, when it fires, gives up early.
+func (p *Pool) Acquire(timeout time.Duration, abort <-chan struct{}) (Slot, error) {
+	select {
+	case w := <-p.slots:
+		if w.Usable() {
+			return Slot{W: w}, nil
 		}
-		break
+	default:
 	}
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)
@@ -66,30 +92,69 @@ func (p *Pool) Acquire(timeout time.Duration, abort <-chan struct{}) (*worker.Wo
 		defer t.Stop()
 		deadline = t.C
 	}
+	spares := p.spares
+	var retry *time.Timer
+	defer func() {
+		if retry != nil {
+			retry.Stop()
+		}
+	}()
+	var retryC <-chan time.Time
 	for {
 		select {
 		case w := <-p.slots:
 			if w.Usable() {
-				return w, nil
+				return Slot{W: w}, nil
 			}
+		case w := <-spares:
+			if !w.Usable() {
+				continue // dropped with its worker
+			}
+			if w.BusyFor(time.Now()) < spareMaxBusy {
+				return Slot{W: w, spare: true}, nil
+			}
+			// Its current request is slow: put the spare back and look at
+			// spares again a little later, so as not to spin on it.
+			p.putSpare(w)
+			spares = nil
+			if retry == nil {
+				retry = time.NewTimer(time.Millisecond)
+			} else {
+				retry.Reset(time.Millisecond)
+			}
+			retryC = retry.C
+		case <-retryC:
+			spares, retryC = p.spares, nil
 		case <-deadline:
-			return nil, ErrTimeout
+			return Slot{}, ErrTimeout
 		case <-abort:
-			return nil, ErrClosed
+			return Slot{}, ErrClosed
 		case <-p.closed:
-			return nil, ErrClosed
+			return Slot{}, ErrClosed
 		}
+	}
+}
+
+func (p *Pool) putSpare(w *worker.Worker) {
+	select {
+	case p.spares <- w:
+	default:
 	}
 }
 
 // Release gives a slot back. Slots of workers that are draining or gone are
 // not returned, so their capacity disappears with them.
-func (p *Pool) Release(w *worker.Worker) {
-	if w.Usable() {
-		select {
-		case p.slots <- w:
-		default:
-		}
+func (p *Pool) Release(s Slot) {
+	if !s.W.Usable() {
+		return
+	}
+	if s.spare {
+		p.putSpare(s.W)
+		return
+	}
+	select {
+	case p.slots <- s.W:
+	default:
 	}
 }
 

@@ -45,18 +45,18 @@ func TestAcquireRelease(t *testing.T) {
 	w := readyWorker(t, 1)
 	p.Add(w, 2)
 	a, err := p.Acquire(0, nil)
-	if err != nil || a != w {
+	if err != nil || a.W != w {
 		t.Fatalf("Acquire = %v, %v; want worker 1", a, err)
 	}
 	b, err := p.Acquire(0, nil)
-	if err != nil || b != w {
+	if err != nil || b.W != w {
 		t.Fatalf("second Acquire = %v, %v; want worker 1", b, err)
 	}
 	if _, err := p.Acquire(50*time.Millisecond, nil); !errors.Is(err, ErrTimeout) {
-		t.Fatalf("Acquire on a full pool = %v; want ErrTimeout", err)
+		t.Fatalf("Acquire on a full pool = %v; want ErrTimeout (a two-slot worker has no spare)", err)
 	}
-	p.Release(w)
-	if got, err := p.Acquire(time.Second, nil); err != nil || got != w {
+	p.Release(a)
+	if got, err := p.Acquire(time.Second, nil); err != nil || got.W != w {
 		t.Fatalf("Acquire after Release = %v, %v", got, err)
 	}
 }
@@ -67,16 +67,19 @@ func TestDrainingWorkerLosesSlots(t *testing.T) {
 	p.Add(w1, 1)
 	p.Add(w2, 1)
 	w1.Drain()
-	for i := 0; i < 2; i++ {
-		got, err := p.Acquire(20*time.Millisecond, nil)
-		if i == 0 && (err != nil || got != w2) {
-			t.Fatalf("Acquire = %v, %v; want worker 2, the only usable one", got, err)
-		}
-		if i == 1 && !errors.Is(err, ErrTimeout) {
-			t.Fatalf("second Acquire = %v, %v; want ErrTimeout", got, err)
-		}
+	got, err := p.Acquire(20*time.Millisecond, nil)
+	if err != nil || got.W != w2 || got.spare {
+		t.Fatalf("Acquire = %+v, %v; want worker 2's slot, the only usable one", got, err)
 	}
-	p.Release(w1) // a draining worker's slot is not returned
+	// Worker 2 is idle (no open stream), so its spare slot is next.
+	spare, err := p.Acquire(20*time.Millisecond, nil)
+	if err != nil || spare.W != w2 || !spare.spare {
+		t.Fatalf("second Acquire = %+v, %v; want worker 2's spare slot", spare, err)
+	}
+	if got, err := p.Acquire(20*time.Millisecond, nil); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("third Acquire = %+v, %v; want ErrTimeout", got, err)
+	}
+	p.Release(Slot{W: w1}) // a draining worker's slot is not returned
 	if _, err := p.Acquire(20*time.Millisecond, nil); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Acquire after releasing a draining worker = %v; want ErrTimeout", err)
 	}
@@ -99,4 +102,21 @@ func TestCloseWakesWaiters(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Close did not wake the waiter")
 	}
+}
+
+func TestSpareSkipsSlowWorker(t *testing.T) {
+	p := New()
+	w := readyWorker(t, 1)
+	p.Add(w, 1)
+	first, err := p.Acquire(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := w.Open(1) // the worker is now busy on a request
+	defer st.Close()
+	time.Sleep(3 * spareMaxBusy)
+	if got, err := p.Acquire(30*time.Millisecond, nil); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Acquire while the only worker runs a slow request = %+v, %v; want ErrTimeout, not its spare", got, err)
+	}
+	p.Release(first)
 }

@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/front/uwsgi"
 	"github.com/gonicorn/gonicorn/internal/websocket"
-	"github.com/gonicorn/gonicorn/internal/worker"
 )
 
 const (
@@ -180,20 +180,21 @@ func (c *conn) handle(start time.Time) bool {
 		c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 		c.bw.Flush()
 	}
-	var w *worker.Worker
+	var slot dispatch.Slot
 	if websocket.IsUpgrade(req) {
 		// Only an ASGI app can take the upgrade; a WSGI app sees a plain GET.
-		if w = x.acquire(); w == nil {
+		var ok bool
+		if slot, ok = x.acquire(); !ok {
 			c.bw.Flush()
 			return false
 		}
-		if w.Info().AppKind == "asgi" {
-			c.serveWebSocket(x, w)
+		if slot.W.Info().AppKind == "asgi" {
+			c.serveWebSocket(x, slot)
 			return false
 		}
 	}
 	var ok bool
-	c.frame, c.bodyBuf, ok = x.relay(c.frame, c.bodyBuf, w)
+	c.frame, c.bodyBuf, ok = x.relay(c.frame, c.bodyBuf, slot)
 	if ok && !x.bodyDone && !drain(x.body) {
 		ok = false
 	}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 )
 
@@ -112,7 +113,7 @@ func (c *conn) serveH2Stream(w http.ResponseWriter, r *http.Request) {
 		x.body = r.Body
 		x.bodyLen = r.ContentLength // -1 when unknown: streamed like chunked
 	}
-	x.relay(nil, nil, nil)
+	x.relay(nil, nil, dispatch.Slot{})
 }
 
 func (h *h2Stream) head(x *exchange, status []byte, hdrs [][2][]byte) error {

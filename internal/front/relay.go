@@ -69,7 +69,7 @@ var errBodyAborted = errors.New("front: the request body broke off")
 // one, else the next free one. frame and body are reusable buffers
 // (returned, possibly grown). It reports false when the sink's connection
 // cannot carry another request.
-func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, bool) {
+func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte, bool) {
 	cfg := &x.srv.cfg
 	x.remaining = -1
 	x.bodyDone = x.body == nil
@@ -85,23 +85,25 @@ func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, 
 		var err error
 		initial, x.bodyDone, err = readBody(initial, x.body, want)
 		if err != nil {
-			if w != nil {
-				cfg.Pool.Release(w)
+			if slot.W != nil {
+				cfg.Pool.Release(slot)
 			}
 			x.bodyFailed(err)
 			return frame, initial, false
 		}
 	}
-	if w == nil {
-		if w = x.acquire(); w == nil {
+	if slot.W == nil {
+		var ok bool
+		if slot, ok = x.acquire(); !ok {
 			return frame, initial, false
 		}
 	}
+	w := slot.W
 	x.w = w
 	id := x.srv.newStreamID()
 	buf, err := x.appendRequest(frame[:0], id, initial)
 	if err != nil {
-		cfg.Pool.Release(w)
+		cfg.Pool.Release(slot)
 		x.out.fail(500, err.Error())
 		return buf, initial, false
 	}
@@ -114,7 +116,7 @@ func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, 
 		buf, ok = x.run(st, buf)
 	}
 	idle := st.Close()
-	cfg.Pool.Release(w)
+	cfg.Pool.Release(slot)
 	if idle && cfg.WorkerIdle != nil {
 		cfg.WorkerIdle(w)
 	}
@@ -127,14 +129,14 @@ func (x *exchange) relay(frame, body []byte, w *worker.Worker) ([]byte, []byte, 
 // acquire takes a worker slot. When the queue is full or no slot frees up
 // within the queue deadline the answer is a fast 503 with Retry-After,
 // instead of latency that grows without bound.
-func (x *exchange) acquire() *worker.Worker {
+func (x *exchange) acquire() (dispatch.Slot, bool) {
 	cfg := &x.srv.cfg
 	if cfg.MaxQueue > 0 && cfg.Pool.Waiting() >= cfg.MaxQueue {
 		x.status = 503
 		x.out.fail(503, "Too many requests are waiting for a worker.")
-		return nil
+		return dispatch.Slot{}, false
 	}
-	w, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
+	slot, err := cfg.Pool.Acquire(cfg.QueueTimeout, nil)
 	if err != nil {
 		x.status = 503
 		if errors.Is(err, dispatch.ErrTimeout) {
@@ -142,9 +144,9 @@ func (x *exchange) acquire() *worker.Worker {
 		} else {
 			x.out.fail(503, "The server is shutting down.")
 		}
-		return nil
+		return dispatch.Slot{}, false
 	}
-	return w
+	return slot, true
 }
 
 // appendRequest appends the REQUEST frame: the head the worker's kind of

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/websocket"
 	"github.com/gonicorn/gonicorn/internal/wire"
 	"github.com/gonicorn/gonicorn/internal/worker"
@@ -34,9 +35,10 @@ type websocketSession struct {
 
 // serveWebSocket runs an upgrade request on an ASGI worker w (already
 // acquired). It always ends the connection.
-func (c *conn) serveWebSocket(x *exchange, w *worker.Worker) {
+func (c *conn) serveWebSocket(x *exchange, slot dispatch.Slot) {
 	cfg := &c.s.cfg
-	defer cfg.Pool.Release(w)
+	w := slot.W
+	defer cfg.Pool.Release(slot)
 	hs, err := websocket.CheckUpgrade(x.req)
 	if err != nil {
 		c.bw.Flush()
