@@ -13,7 +13,7 @@ names select uvicorn's rule for a failed lifespan startup (exit 3: the master ha
 
 import asyncio
 import collections
-import inspect
+import logging
 import marshal
 import os
 import random
@@ -23,8 +23,11 @@ import sys
 from http import HTTPStatus
 
 from . import _app, _wire
+
+__all__ = ["ASGIWorker", "HTTPCycle", "FrameReader", "Request", "UVICORN_CLASSES",
+           "INFO", "WS_ACCEPT", "WS_MSG", "WS_CLOSE", "HIGH_WATER"]
 from ._worker import (Worker, ClientDisconnected, ERROR_500_HEAD, ERROR_500_BODY, RUNTIME,
-                      _HEADER_CACHE, _CACHE_MAX, _H_LENGTH, _H_DROP, _check_header)
+                      _CACHE_MAX, _H_LENGTH, _H_DROP, _check_header)
 
 # Message types added for ASGI (docs/protocol.md). _wire.py does not know them yet.
 INFO = 0x24
@@ -122,9 +125,10 @@ def _status_line(code):
     line = _STATUS_LINES.get(code)
     if line is not None:
         return line
-    if type(code) is not int or not 100 <= code <= 999:
+    if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 999:
         raise TypeError("ASGI http.response.start status must be an int from 100 to 999, "
                         "got %r" % (code,))
+    code = int(code)  # HTTPStatus members too
     try:
         phrase = HTTPStatus(code).phrase
     except ValueError:
@@ -150,8 +154,6 @@ def _header(h):
         if len(_ASGI_HDR_CACHE) >= _CACHE_MAX:
             _ASGI_HDR_CACHE.clear()
         _ASGI_HDR_CACHE[h] = e
-    if len(_HEADER_CACHE) >= _CACHE_MAX:
-        _HEADER_CACHE.clear()
     return e
 
 
@@ -356,6 +358,8 @@ class HTTPCycle:
                        plen + _HS)
             else:
                 self._body(body, more)
+            if self.waiter is not None and self.done:
+                self._wake()  # a receive() waiting for the disconnect: the response is over
             if w.out_n > HIGH_WATER or w.paused:
                 await w.drain()
         elif t == "http.response.start":
@@ -556,6 +560,7 @@ class ASGIWorker(Worker):
 
     name = "asgi"
     multithread = False
+    switched = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -597,6 +602,7 @@ class ASGIWorker(Worker):
         new.pid = w.pid
         new.tmp = w.tmp
         new.uvicorn = False
+        new.switched = True  # the switch warning is the one line logged about it
         return new
 
     # -- boot -----------------------------------------------------------------------
@@ -605,7 +611,7 @@ class ASGIWorker(Worker):
         for k, v in self.cfg.env.items():
             os.environ[k] = v
         random.seed()
-        if self.cfg.threads and self.cfg.threads > 1:
+        if self.cfg.threads and self.cfg.threads > 1 and not self.switched:
             self.log.warning("ASGI worker does not use threads configuration. "
                              "Use worker_connections instead.")
         self.setup_loop()
@@ -647,6 +653,15 @@ class ASGIWorker(Worker):
         self.wsgi = app
         self.asgi_version = version
         self.asgi = app if version == "3.0" else _asgi2_adapter(app)
+
+    def prepare(self):
+        # The hooks only: no WSGI environ here.
+        cfg = self.cfg
+        debug = self.log.error_log.isEnabledFor(logging.DEBUG)
+        self.pre_request = None if cfg.is_default_hook("pre_request") and not debug \
+            else cfg.pre_request
+        self.post_request = None if cfg.is_default_hook("post_request") else cfg.post_request
+        self.can_sendfile = False
 
     def init_signals(self):
         try:
@@ -721,7 +736,8 @@ class ASGIWorker(Worker):
             else:
                 self.log.debug("ASGI lifespan not supported by app: %s", message)
 
-        self.send_hello()
+        if not self.stopping.done():  # INT/QUIT/EOF during startup: no HELLO
+            self.send_hello()
         return await self._serve()
 
     async def _serve(self):

@@ -32,6 +32,32 @@ ASGI_CLASSES = frozenset((
     "uvicorn_worker.UvicornWorker", "uvicorn_worker.UvicornH11Worker",
     "UvicornWorker", "UvicornH11Worker"))
 
+# Names served by the greenlet and event-loop workers: (module, class), imported only
+# when used so that the zygote never imports gevent, eventlet, tornado or aiohttp.
+# "egg:gunicorn#" and a leading "#" are stripped before the lookup.
+OTHER_CLASSES = {
+    "gevent": ("._ggevent", "GeventWorker"),
+    "gevent_wsgi": ("._ggevent", "GeventWorker"),
+    "gevent_pywsgi": ("._ggevent", "GeventWorker"),
+    "gunicorn.workers.ggevent.GeventWorker": ("._ggevent", "GeventWorker"),
+    "gunicorn.workers.ggevent.GeventPyWSGIWorker": ("._ggevent", "GeventWorker"),
+    "GeventWorker": ("._ggevent", "GeventWorker"),
+    "GeventPyWSGIWorker": ("._ggevent", "GeventWorker"),
+    "eventlet": ("._geventlet", "EventletWorker"),
+    "gunicorn.workers.geventlet.EventletWorker": ("._geventlet", "EventletWorker"),
+    "EventletWorker": ("._geventlet", "EventletWorker"),
+    "tornado": ("._gtornado", "TornadoWorker"),
+    "gunicorn.workers.gtornado.TornadoWorker": ("._gtornado", "TornadoWorker"),
+    "TornadoWorker": ("._gtornado", "TornadoWorker"),
+    "aiohttp.worker.GunicornWebWorker": ("._gaiohttp", "AiohttpWorker"),
+    "aiohttp.GunicornWebWorker": ("._gaiohttp", "AiohttpWorker"),
+    "aiohttp.worker.GunicornTokioWebWorker": ("._gaiohttp", "AiohttpWorker"),
+    "GunicornWebWorker": ("._gaiohttp", "AiohttpWorker"),
+    "aiohttp.worker.GunicornUVLoopWebWorker": ("._gaiohttp", "AiohttpUVLoopWorker"),
+    "aiohttp.GunicornUVLoopWebWorker": ("._gaiohttp", "AiohttpUVLoopWorker"),
+    "GunicornUVLoopWebWorker": ("._gaiohttp", "AiohttpUVLoopWorker"),
+}
+
 
 def worker_class(cfg):
     name = cfg.worker_class_str
@@ -41,6 +67,10 @@ def worker_class(cfg):
     if name in ASGI_CLASSES:
         from ._asgi import ASGIWorker
         return ASGIWorker, None
+    other = OTHER_CLASSES.get(name.replace("egg:gunicorn#", "", 1).lstrip("#"))
+    if other is not None:
+        import importlib
+        return getattr(importlib.import_module(other[0], __package__), other[1]), None
     fallback = ThreadWorker if (cfg.threads or 1) > 1 else SyncWorker
     return fallback, ("Worker class %r is not served by this runtime yet; using %s."
                       % (name, "gthread" if fallback is ThreadWorker else "sync"))
@@ -55,6 +85,8 @@ def make_worker(age, server, sock, worker_id):
 def serve_asgi_apps(server, worker):
     """An ASGI app under a WSGI worker class is served by the asgi worker, with a
     warning; the app is loaded here (after post_fork) to find out which it is."""
+    if getattr(worker, "loads_app_itself", False):
+        return worker  # gevent/eventlet patch before the import; aiohttp factories look async
     if worker.name == "asgi" or _app.app_kind(server.app.wsgi()) != "asgi":
         return worker
     from ._asgi import ASGIWorker

@@ -37,6 +37,8 @@ class GreenWorker(Worker):
 
     name = "green"
     package = None
+    # _boot must not import the app before init_process has patched.
+    loads_app_itself = True
     # Greenlets of one process may run the app at the same time (PEP 3333's meaning).
     multithread = True
 

@@ -7,6 +7,8 @@ in _asgi.py from ``--asgi-lifespan``.
 
 import asyncio
 
+__all__ = ["Lifespan"]
+
 
 class Lifespan:
     """One app's lifespan conversation; ``state`` is the dict requests get copies of."""

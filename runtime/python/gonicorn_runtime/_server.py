@@ -6,9 +6,13 @@ names so the hooks run unchanged in the zygote and in workers.
 """
 
 import inspect
+import linecache
 import logging
 import os
+import re
 import sys
+import tempfile
+import time
 
 from . import _app
 
@@ -196,11 +200,11 @@ class Config:
 
     @property
     def uid(self):
-        return os.geteuid()
+        return _user_id(self.settings.get("user"))
 
     @property
     def gid(self):
-        return os.getegid()
+        return _group_id(self.settings.get("group"))
 
     @property
     def sendfile(self):
@@ -270,7 +274,51 @@ class Server:
 
 
 class WorkerTmp:
-    """gunicorn's per-worker heartbeat file; Go watches the channel instead."""
+    """gunicorn's per-worker temp file: ``wgunicorn-*`` in ``worker_tmp_dir`` (or the
+    system tmp), unlinked at once, owned by the worker's user. Go watches the worker
+    channel, not this file, but hooks and apps call ``worker.tmp.fileno()`` and
+    ``worker.notify()``, so it is a real file whose mtime ``notify()`` moves."""
+
+    def __init__(self, cfg):
+        old_umask = os.umask(int(cfg.umask or 0))
+        try:
+            fdir = cfg.worker_tmp_dir
+            if fdir and not os.path.isdir(fdir):
+                raise RuntimeError("%s doesn't exist. Can't create workertmp. Create the "
+                                   "directory or change --worker-tmp-dir." % fdir)
+            fd, name = tempfile.mkstemp(prefix="wgunicorn-", dir=fdir or None)
+        finally:
+            os.umask(old_umask)
+        try:
+            # The worker drops to --user/--group after fork and must still touch it.
+            if cfg.uid != os.geteuid() or cfg.gid != os.getegid():
+                os.chown(name, cfg.uid, cfg.gid)
+            os.unlink(name)
+            self._tmp = os.fdopen(fd, "w+b", 0)
+        except Exception:
+            os.close(fd)
+            raise
+
+    def notify(self):
+        new_time = time.monotonic()
+        os.utime(self._tmp.fileno(), (new_time, new_time))
+
+    def last_update(self):
+        return os.fstat(self._tmp.fileno()).st_mtime
+
+    def fileno(self):
+        return self._tmp.fileno()
+
+    def close(self):
+        return self._tmp.close()
+
+
+class NoWorkerTmp:
+    """Stands in when the temp file could not be made in the zygote; the forked
+    child raises ``error`` as its boot error (gunicorn fails the same way)."""
+
+    def __init__(self, error):
+        self.error = error
 
     def notify(self):
         pass
@@ -283,6 +331,147 @@ class WorkerTmp:
 
     def close(self):
         pass
+
+
+def _user_id(val):
+    if val is None:
+        return os.geteuid()
+    if isinstance(val, int):
+        return val
+    val = str(val)
+    if val.isdigit():
+        return int(val)
+    import pwd
+    try:
+        return pwd.getpwnam(val).pw_uid
+    except KeyError:
+        raise ConfigError("No such user: '%s'" % val) from None
+
+
+def _group_id(val):
+    if val is None:
+        return os.getegid()
+    if isinstance(val, int):
+        return val
+    val = str(val)
+    if val.isdigit():
+        return int(val)
+    import grp
+    try:
+        return grp.getgrnam(val).gr_gid
+    except KeyError:
+        raise ConfigError("No such group: '%s'" % val) from None
+
+
+def set_owner_process(uid, gid, initgroups=False):
+    """gunicorn's util.set_owner_process: the group first (initgroups when asked and
+    the uid has a name), then the user. Failures name the user and group and say
+    what to do."""
+    step = "group"
+    try:
+        if gid:
+            username = None
+            if uid:
+                try:
+                    import pwd
+                    username = pwd.getpwuid(uid).pw_name
+                except KeyError:
+                    initgroups = False
+            if initgroups and username is not None:
+                step = "supplementary groups of user %r" % username
+                os.initgroups(username, gid)
+            elif gid != os.getgid():
+                os.setgid(gid)
+        step = "user"
+        if uid and uid != os.getuid():
+            os.setuid(uid)
+    except OSError as e:
+        raise RuntimeError(
+            "Cannot switch the worker to user %s (uid %s), group %s (gid %s): setting the "
+            "%s failed: %s. Start gonicorn as root to use --user/--group, or leave them "
+            "unset." % (_name(uid, "pwd"), uid, _name(gid, "grp"), gid, step,
+                        e.strerror or e)) from e
+
+
+def _name(ident, kind):
+    try:
+        if kind == "pwd":
+            import pwd
+            return repr(pwd.getpwuid(ident).pw_name)
+        import grp
+        return repr(grp.getgrgid(ident).gr_name)
+    except (KeyError, OverflowError, TypeError):
+        return "<no name>"
+
+
+# Process titles, as gunicorn's util._setproctitle (skipped on macOS, where
+# setproctitle is not fork-safe, and without the package). getproctitle() runs at
+# import so the module sets itself up before anything edits os.environ.
+_setproctitle = None
+if sys.platform != "darwin":
+    try:
+        from setproctitle import getproctitle as _getproctitle, setproctitle as _spt
+        _getproctitle()
+        _setproctitle = _spt
+    except ImportError:
+        pass
+
+
+def set_proc_title(title):
+    """Title the process ``gonicorn: TITLE`` when setproctitle is importable."""
+    if _setproctitle is not None:
+        _setproctitle("gonicorn: %s" % title)
+
+
+class Spew:
+    """gunicorn's debug.Spew: print every traced line as ``module:lineno: source``."""
+
+    def __init__(self, trace_names=None, show_values=True):
+        self.trace_names = trace_names
+        self.show_values = show_values
+
+    def __call__(self, frame, event, arg):
+        if event == "line":
+            lineno = frame.f_lineno
+            if "__file__" in frame.f_globals:
+                filename = frame.f_globals["__file__"]
+                if filename.endswith((".pyc", ".pyo")):
+                    filename = filename[:-1]
+                name = frame.f_globals["__name__"]
+                line = linecache.getline(filename, lineno)
+            else:
+                name = "[unknown]"
+                try:
+                    src_lines, src_start = inspect.getsourcelines(frame)
+                    line = src_lines[lineno - src_start]
+                except (OSError, IndexError, TypeError):
+                    line = "Unknown code named [%s].  VM instruction #%d" % (
+                        frame.f_code.co_name, frame.f_lasti)
+            if self.trace_names is None or name in self.trace_names:
+                print("%s:%s: %s" % (name, lineno, line.rstrip()))
+                if not self.show_values:
+                    return self
+                details = []
+                for tok in _TOKEN_SPLITTER.split(line):
+                    if tok in frame.f_globals:
+                        details.append("%s=%r" % (tok, frame.f_globals[tok]))
+                    if tok in frame.f_locals:
+                        details.append("%s=%r" % (tok, frame.f_locals[tok]))
+                if details:
+                    print("\t%s" % " ".join(details))
+        return self
+
+
+_TOKEN_SPLITTER = re.compile(r"\W+")
+
+
+def spew(trace_names=None, show_values=False):
+    """gunicorn's debug.spew: trace every line to stdout. Threads started later
+    (gthread's request pool) are traced too, so the app's lines show up."""
+    import threading
+    tracer = Spew(trace_names, show_values)
+    sys.settrace(tracer)
+    threading.settrace(tracer)
 
 
 def logging_is_debug(log):

@@ -26,7 +26,7 @@ import traceback
 
 from . import _app, _wire
 from ._log import WSGIErrors
-from ._server import WorkerTmp
+from ._server import NoWorkerTmp, WorkerTmp
 
 RUNTIME = "gonicorn-python/1"
 SERVER_SOFTWARE = "gonicorn/" + __import__("gonicorn_runtime").__version__
@@ -621,6 +621,20 @@ class Exchange:
                          len(data) + _HDR_SIZE)
 
 
+def make_fail_app(msg):
+    """gunicorn's util.make_fail_app: a text/plain 500 holding ``msg`` for any request."""
+    msg = msg.encode("utf-8") if isinstance(msg, str) else msg
+
+    def app(environ, start_response):
+        start_response("500 Internal Server Error", [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", str(len(msg))),
+        ])
+        return [msg]
+
+    return app
+
+
 def dump_stacks(log, why):
     """Log the Python stack of every thread (what a timed-out worker was doing)."""
     names = {t.ident: t.name for t in threading.enumerate()}
@@ -655,9 +669,14 @@ class Worker:
         self.alive = True
         self.nr = 0
         self.worker_id = worker_id if worker_id is not None else age
-        self.tmp = WorkerTmp()
+        try:
+            self.tmp = WorkerTmp(cfg)
+        except Exception as e:  # raised in the forked child, as its boot error
+            self.tmp = NoWorkerTmp(e)
         self.wsgi = None
         self.reloader = None
+        self._reload_file = None
+        self._recycle_pending = None
         self.recycled = False
         self.reader = _wire.FrameReader()
         if cfg.max_requests > 0:
@@ -679,7 +698,9 @@ class Worker:
             os.environ[k] = v
         random.seed()
         self.init_signals()
+        self.setup_reloader()
         self.load_wsgi()
+        self.start_reloader()
         self.cfg.post_worker_init(self)
         self.booted = True
         self.prepare()
@@ -687,7 +708,84 @@ class Worker:
         self.run()
 
     def load_wsgi(self):
-        self.wsgi = self.app.wsgi()
+        try:
+            self.wsgi = self.app.wsgi()
+        except SyntaxError as e:
+            if not self.cfg.reload:
+                raise
+            # gunicorn keeps a worker with a broken app up while reloading: every
+            # client gets the traceback until the file is fixed.
+            self.log.exception(e)
+            if self.reloader is not None and e.filename is not None:
+                self.reloader.add_extra_file(e.filename)
+            self.wsgi = make_fail_app("".join(traceback.format_exception(e)))
+
+    # -- reload ---------------------------------------------------------------------
+
+    def setup_reloader(self):
+        """gunicorn's reloader set-up in init_process; the thread starts after the
+        app is loaded (start_reloader)."""
+        if not self.cfg.reload or self.reloader is not None:
+            return
+        from ._reloader import reloader_engines
+        self.log.warning("Reloader is on. Use in development only!")
+        reloader_cls = reloader_engines[self.cfg.reload_engine or "auto"]
+        self.reloader = reloader_cls(extra_files=self.cfg.reload_extra_files,
+                                     callback=self.reload_changed)
+
+    def start_reloader(self):
+        if self.reloader is not None and not self.reloader.is_alive():
+            self.reloader.start()
+
+    def reload_changed(self, fname):
+        """Reloader thread: a watched file changed. Log, run worker_int, then ask Go
+        for a replacement (RECYCLE); Go stops sending, and this worker finishes what
+        it holds and exits 0 when Go ends it, as gunicorn's reloading worker does."""
+        if self._reload_file is not None:
+            return
+        self._reload_file = fname
+        self.log.info("Worker reloading: %s modified", fname)
+        self.alive = False
+        self.reloader.stopped = True
+        try:
+            self.cfg.worker_int(self)
+        except Exception:
+            self.log.exception("Exception in worker_int hook")
+        self.request_recycle("reload")
+
+    def request_recycle(self, reason):
+        """From any thread: send RECYCLE where frames may leave without tearing one."""
+        if hasattr(self, "loop"):
+            # asyncio-based classes: frames leave from the loop's thread.
+            for _ in range(100):
+                loop = self.loop
+                if loop is not None:
+                    loop.call_soon_threadsafe(self.recycle, reason)
+                    return
+                time.sleep(0.1)
+        if getattr(self, "wlock", None) is not None:
+            self.recycle(reason)  # gthread, gevent, eventlet: sends are serialized
+            return
+        # sync: only the main thread sends. SIGWINCH runs handle_winch there; if a
+        # request is running, handle() sends it when the request ends. Repeat until
+        # sent, since the signal may land between the two.
+        self._recycle_pending = reason
+        main = threading.main_thread().ident
+        while not self.recycled:
+            try:
+                signal.pthread_kill(main, signal.SIGWINCH)
+            except (OSError, ValueError):
+                return
+            time.sleep(0.2)
+
+    def _recycle_if_pending(self):
+        reason = self._recycle_pending
+        if reason is not None and not self.recycled:
+            try:
+                self.recycle(reason)
+            except ChannelClosed:
+                self.alive = False
+                self._shutdown_read()
 
     def init_signals(self):
         try:
@@ -761,6 +859,12 @@ class Worker:
         sys.exit(1)
 
     def handle_winch(self, sig, fname):
+        if self._recycle_pending is not None:
+            # The reloader's nudge. While idle (blocked in recv) no frame is half
+            # sent, so RECYCLE may leave from here; otherwise handle() sends it.
+            if getattr(self, "_idle", False):
+                self._recycle_if_pending()
+            return
         self.log.debug("worker: SIGWINCH ignored.")
 
     def wake_if_idle(self):
@@ -798,14 +902,15 @@ class Worker:
         if n != total:
             self._send_rest(bufs, n)
 
-    def recycle(self):
-        """max_requests reached: tell Go, then finish what we hold and exit."""
+    def recycle(self, reason="max_requests"):
+        """max_requests reached (or a reload): tell Go, then finish what we hold and exit."""
         if self.recycled:
             return
         self.recycled = True
-        self.log.info("Autorestarting worker after current request.")
+        if reason == "max_requests":
+            self.log.info("Autorestarting worker after current request.")
         self.alive = False
-        payload = _wire.encode_json({"reason": "max_requests"})
+        payload = _wire.encode_json({"reason": reason})
         self.send((_HDR.pack(len(payload), _wire.RECYCLE, 0, 0, 0), payload),
                   len(payload) + _HDR_SIZE)
 
@@ -862,6 +967,8 @@ class Worker:
                     self.post_request(self, req, environ, ex)
                 except Exception:
                     self.log.exception("Exception in post_request hook")
+            if self._recycle_pending is not None:
+                self._recycle_if_pending()
 
     def handle_error(self, ex, environ, exc):
         if ex.cancelled:
