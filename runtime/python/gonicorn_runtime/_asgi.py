@@ -29,14 +29,8 @@ __all__ = ["ASGIWorker", "HTTPCycle", "FrameReader", "Request", "UVICORN_CLASSES
 from ._worker import (Worker, ClientDisconnected, ERROR_500_HEAD, ERROR_500_BODY, RUNTIME,
                       _CACHE_MAX, _H_LENGTH, _H_DROP, _check_header)
 
-# Message types added for ASGI (docs/protocol.md). _wire.py does not know them yet.
-INFO = 0x24
-WS_ACCEPT = 0x50
-WS_MSG = 0x51
-WS_CLOSE = 0x52
-TYPE_NAMES = dict(_wire.TYPE_NAMES)
-TYPE_NAMES.update({INFO: "INFO", WS_ACCEPT: "WS_ACCEPT", WS_MSG: "WS_MSG",
-                   WS_CLOSE: "WS_CLOSE"})
+INFO, WS_ACCEPT, WS_MSG, WS_CLOSE = _wire.INFO, _wire.WS_ACCEPT, _wire.WS_MSG, _wire.WS_CLOSE
+TYPE_NAMES = _wire.TYPE_NAMES
 
 _HDR = struct.Struct("<IBBHI")
 _HDR_HL = struct.Struct("<IBBHII")
@@ -63,47 +57,7 @@ UVICORN_CLASSES = frozenset((
 # gunicorn's ASGI worker logs this for an app exception (protocol.py).
 ERROR_LOG = "Error in ASGI application"
 
-_KNOWN = bytes(1 if i in TYPE_NAMES else 0 for i in range(256))
-
-
-def _bad(buf, pos, length, typ, flags, reserved):
-    prefix = bytes(buf[pos:pos + _wire.PREFIX_LEN])
-    if not _KNOWN[typ]:
-        raise _wire.ProtocolError("unknown message type 0x%02x" % typ, prefix)
-    if reserved:
-        raise _wire.ProtocolError("reserved field is 0x%04x, want 0" % reserved, prefix)
-    if flags & ~END:
-        raise _wire.ProtocolError("unknown flags 0x%02x" % flags, prefix)
-    raise _wire.ProtocolError("payload length %d over the %d limit"
-                              % (length, _wire.MAX_PAYLOAD), prefix)
-
-
-class FrameReader(_wire.FrameReader):
-    """_wire.FrameReader that also accepts the ASGI message types."""
-
-    __slots__ = ()
-
-    def next_frame(self):
-        start = self._start
-        avail = self._end - start
-        if avail < _HS:
-            if avail >= 5:
-                b = self._buf
-                if (_U32.unpack_from(b, start)[0] > _wire.MAX_PAYLOAD or not _KNOWN[b[start + 4]]
-                        or (avail >= 6 and b[start + 5] > 1)
-                        or (avail >= 8 and (b[start + 6] or b[start + 7]))):
-                    _bad(b, start, _U32.unpack_from(b, start)[0], b[start + 4],
-                         b[start + 5] if avail >= 6 else 0,
-                         (b[start + 6] | b[start + 7] << 8) if avail >= 8 else 0)
-            return None
-        length, typ, flags, reserved, stream = _HDR.unpack_from(self._buf, start)
-        if not _KNOWN[typ] or reserved or flags > 1 or length > _wire.MAX_PAYLOAD:
-            _bad(self._buf, start, length, typ, flags, reserved)
-        if avail < _HS + length:
-            return None
-        p = start + _HS
-        self._start = p + length
-        return typ, flags, stream, self._mv[p:p + length]
+FrameReader = _wire.FrameReader
 
 
 # -- app interface --------------------------------------------------------------------
