@@ -5,10 +5,12 @@ Hooks written for gunicorn read attributes such as ``server.cfg.workers``,
 names so the hooks run unchanged in the zygote and in workers.
 """
 
+import grp
 import inspect
 import linecache
 import logging
 import os
+import pwd
 import re
 import sys
 import tempfile
@@ -31,6 +33,7 @@ DEFAULTS = {
     "sendfile": None, "reload": False, "certfile": None, "keyfile": None,
     "user": None, "group": None, "umask": 0, "initgroups": False, "bind": ["127.0.0.1:8000"],
     "paste": None, "spew": False, "check_config": False, "print_config": False,
+    "reload_engine": "auto", "reload_extra_files": [], "worker_tmp_dir": None,
 }
 
 
@@ -341,7 +344,6 @@ def _user_id(val):
     val = str(val)
     if val.isdigit():
         return int(val)
-    import pwd
     try:
         return pwd.getpwnam(val).pw_uid
     except KeyError:
@@ -356,7 +358,6 @@ def _group_id(val):
     val = str(val)
     if val.isdigit():
         return int(val)
-    import grp
     try:
         return grp.getgrnam(val).gr_gid
     except KeyError:
@@ -373,14 +374,16 @@ def set_owner_process(uid, gid, initgroups=False):
             username = None
             if uid:
                 try:
-                    import pwd
                     username = pwd.getpwuid(uid).pw_name
                 except KeyError:
                     initgroups = False
             if initgroups and username is not None:
                 step = "supplementary groups of user %r" % username
                 os.initgroups(username, gid)
-            elif gid != os.getgid():
+                step = "group"
+            # gunicorn skips setgid after initgroups, which leaves the worker in the
+            # master's group (root's, usually); the group is always switched here.
+            if gid != os.getgid():
                 os.setgid(gid)
         step = "user"
         if uid and uid != os.getuid():
@@ -396,9 +399,7 @@ def set_owner_process(uid, gid, initgroups=False):
 def _name(ident, kind):
     try:
         if kind == "pwd":
-            import pwd
             return repr(pwd.getpwuid(ident).pw_name)
-        import grp
         return repr(grp.getgrgid(ident).gr_name)
     except (KeyError, OverflowError, TypeError):
         return "<no name>"

@@ -745,7 +745,8 @@ class Worker:
             return
         self._reload_file = fname
         self.log.info("Worker reloading: %s modified", fname)
-        self.alive = False
+        # Unlike gunicorn, alive stays True: Go may have sent requests before it
+        # reads RECYCLE, and it sends TERM once this worker has none left.
         self.reloader.stopped = True
         try:
             self.cfg.worker_int(self)
@@ -766,16 +767,18 @@ class Worker:
         if getattr(self, "wlock", None) is not None:
             self.recycle(reason)  # gthread, gevent, eventlet: sends are serialized
             return
-        # sync: only the main thread sends. SIGWINCH runs handle_winch there; if a
-        # request is running, handle() sends it when the request ends. Repeat until
-        # sent, since the signal may land between the two.
+        # sync: only the main thread sends. A running request sends it when it ends
+        # (handle); an idle worker blocked in recv is nudged with SIGWINCH, whose
+        # handler sends it there. Only idle workers are signalled, so app code in a
+        # request never sees EINTR from this.
         self._recycle_pending = reason
         main = threading.main_thread().ident
         while not self.recycled:
-            try:
-                signal.pthread_kill(main, signal.SIGWINCH)
-            except (OSError, ValueError):
-                return
+            if getattr(self, "_idle", False):
+                try:
+                    signal.pthread_kill(main, signal.SIGWINCH)
+                except (OSError, ValueError):
+                    return
             time.sleep(0.2)
 
     def _recycle_if_pending(self):
@@ -903,13 +906,17 @@ class Worker:
             self._send_rest(bufs, n)
 
     def recycle(self, reason="max_requests"):
-        """max_requests reached (or a reload): tell Go, then finish what we hold and exit."""
+        """max_requests reached (or a reload): tell Go, and keep serving until Go says TERM.
+
+        Go may have written requests before it read RECYCLE (a sync worker has a spare
+        slot); they are answered. Go stops routing here, then sends TERM once the last
+        one is done, so exiting on our own could only lose a request.
+        """
         if self.recycled:
             return
         self.recycled = True
         if reason == "max_requests":
             self.log.info("Autorestarting worker after current request.")
-        self.alive = False
         payload = _wire.encode_json({"reason": reason})
         self.send((_HDR.pack(len(payload), _wire.RECYCLE, 0, 0, 0), payload),
                   len(payload) + _HDR_SIZE)

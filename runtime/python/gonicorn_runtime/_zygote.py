@@ -152,6 +152,12 @@ class Zygote:
             return
         self.cfg, self.log, self.app = cfg, log, app
         self.server = _server.Server(cfg, log, app)
+        _server.set_proc_title("zygote [%s]" % cfg.proc_name)
+        if cfg.reload and cfg.preload_app:
+            # gunicorn only documents this; say it where it bites.
+            log.warning("The reloader is incompatible with application preloading: the "
+                        "app was imported before the fork, so restarted workers keep "
+                        "the old code. Turn preload_app off to reload code changes.")
         try:
             # A zygote started by a HUP plays gunicorn's master after
             # reload: on_reload, not on_starting.
@@ -227,6 +233,10 @@ class Zygote:
             if worker is None:
                 continue
             self.worker_ids.pop(pid, None)
+            try:
+                worker.tmp.close()
+            except Exception:
+                pass
             try:
                 self.cfg.child_exit(self.server, worker)
             except Exception:

@@ -146,6 +146,9 @@ class GthreadTest(unittest.TestCase):
             h.go.request(1, environ())
             _, _, body, frames = h.go.response(1)
             self.assertEqual(frames[0][0], _wire.RECYCLE)
+            h.go.request(2, environ())
+            self.assertEqual(h.go.response(2)[0], "200 OK")
+            h.worker.handle_exit(15, None)
             h.thread.join(5)
             self.assertFalse(h.thread.is_alive())
 

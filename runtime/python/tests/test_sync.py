@@ -523,8 +523,13 @@ class SyncTest(unittest.TestCase):
             status, _, _, frames = h.go.response(2)
             self.assertEqual(frames[0][0], _wire.RECYCLE)
             self.assertEqual(_wire.decode_json(frames[0][3]), {"reason": "max_requests"})
+            # Go may have written more before it read RECYCLE: still answered.
+            h.go.request(3, environ())
+            self.assertEqual(h.go.response(3)[0], "200 OK")
+            self.assertTrue(h.thread.is_alive(), "a recycled worker serves until Go says TERM")
+            h.worker.handle_exit(15, None)
             h.thread.join(5)
-            self.assertFalse(h.thread.is_alive(), "worker must exit after recycling")
+            self.assertFalse(h.thread.is_alive(), "worker must exit on TERM after recycling")
             self.assertIn("[INFO] Autorestarting worker after current request.", h.logtext())
 
     def test_term_while_idle_exits(self):
