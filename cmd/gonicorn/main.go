@@ -101,7 +101,8 @@ func run(args []string) int {
 	case "check-config":
 		return checkConfig(cfg, startZygote, &zyg)
 	}
-	if cfg.Bool("daemon") && os.Getenv("GONICORN_DAEMON") == "" {
+	// A master started by USR2 is already in the background (GUNICORN_FD).
+	if cfg.Bool("daemon") && os.Getenv("GONICORN_DAEMON") == "" && os.Getenv("GUNICORN_FD") == "" {
 		return daemonize(cfg)
 	}
 	os.Unsetenv("GONICORN_DAEMON")
@@ -337,7 +338,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		elog.Debug("sd_notify failed: %v", err)
 	}
 
-	pool := dispatch.New()
+	pool := dispatch.New(cfg.Bool("pipeline") && cfg.Float("queue_timeout") == 0 && cfg.Int("max_queue") == 0)
 	var arb *arbiter.Arbiter
 	fr, err := front.New(front.Config{
 		Parser:         parserOptions(cfg),
@@ -375,10 +376,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 			}
 		}
 	}
-	arb.Reexec = func() (*exec.Cmd, error) {
-		_ = z.Hook("pre_exec")
-		return reexec(listeners)
-	}
+	arb.Reexec = func() (*exec.Cmd, error) { return reexec(listeners) }
 	arb.Reload = func() (*zygote.Zygote, arbiter.Options, error) {
 		return reload(args, cfg.String("python"))
 	}

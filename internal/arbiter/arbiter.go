@@ -161,7 +161,7 @@ func (a *Arbiter) Run() int {
 					continue // a retired zygote closing
 				}
 				a.log.Error("The Python zygote exited unexpectedly; stopping.")
-				return a.halt("Zygote died.", ExitUnhandled, false)
+				return a.haltOrphaned("Zygote died.", ExitUnhandled)
 			}
 			if code, stop := a.onZygote(ze.ev); stop {
 				return code
@@ -200,6 +200,7 @@ func (a *Arbiter) reexec() {
 	if a.Reexec == nil {
 		return
 	}
+	_ = a.zyg.Hook("pre_exec")
 	cmd, err := a.Reexec()
 	if err != nil {
 		a.log.Error("Cannot start a new master: %v", err)
@@ -260,6 +261,7 @@ func sigName(sig os.Signal) string {
 
 func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 	name := sigName(sig)
+	a.log.Info("Handling signal: %s", name)
 	if name == "winch" {
 		// Step two of a binary upgrade: the old master stops its workers
 		// and keeps its listeners, in case of a rollback (HUP).
@@ -268,6 +270,7 @@ func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 			// accepting too, or the new master would share the queue
 			// with a master that has no workers.
 			a.log.Info("graceful stop of workers")
+			_ = a.zyg.Hook("nworkers_changed", 0, a.target)
 			a.target = 0
 			a.front.StopAccepting()
 			a.manage()
@@ -276,7 +279,6 @@ func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 		}
 		return 0, false
 	}
-	a.log.Info("Handling signal: %s", name)
 	switch sig {
 	case syscall.SIGTERM:
 		return a.stop(true), true
@@ -326,10 +328,8 @@ func (a *Arbiter) reload() {
 		a.zyg = z
 		a.watchZygote(z)
 		a.opt.Timeout, a.opt.GracefulTimeout, a.opt.MaxWorkerMemory = opt.Timeout, opt.GracefulTimeout, opt.MaxWorkerMemory
-		if opt.Workers != a.target {
-			_ = z.Hook("nworkers_changed", opt.Workers, a.target)
-			a.target = opt.Workers
-		}
+		_ = z.Hook("nworkers_changed", opt.Workers, a.target)
+		a.target = opt.Workers
 		a.closeIfDone(old)
 	}
 	for _, s := range a.workers {
@@ -635,6 +635,34 @@ func (a *Arbiter) halt(reason string, code int, graceful bool) int {
 	a.log.Error("Shutting down: %s", a.masterName())
 	a.log.Error("Reason: %s", reason)
 	return code
+}
+
+// haltOrphaned stops after the zygote died: its workers are orphans whose
+// exits nobody reports, so they get TERM, a short grace, then KILL.
+func (a *Arbiter) haltOrphaned(reason string, code int) int {
+	a.stopping = true
+	a.front.Shutdown(0)
+	a.signalAll(syscall.SIGTERM)
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && a.anyAlive() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.signalAll(syscall.SIGKILL)
+	a.pool.Close()
+	a.stopZygotes()
+	a.joinReaders()
+	a.log.Error("Shutting down: %s", a.masterName())
+	a.log.Error("Reason: %s", reason)
+	return code
+}
+
+func (a *Arbiter) anyAlive() bool {
+	for _, s := range a.workers {
+		if pid := s.w.PID(); pid > 0 && syscall.Kill(pid, 0) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Arbiter) signalAll(sig syscall.Signal) {

@@ -41,18 +41,22 @@ type Slot struct {
 // reads the next request from its socket as it finishes the current one,
 // instead of idling while the Go side hands it over.
 type Pool struct {
-	slots   chan *worker.Worker
-	spares  chan *worker.Worker
-	closed  chan struct{}
-	waiting atomic.Int64
+	useSpares bool
+	slots     chan *worker.Worker
+	spares    chan *worker.Worker
+	closed    chan struct{}
+	waiting   atomic.Int64
 }
 
-// New makes an empty pool.
-func New() *Pool {
+// New makes an empty pool. spares enables the spare slots of sync workers;
+// leave them off when a queue deadline or bound is set, since a request
+// queued on a worker is out of the reach of both.
+func New(spares bool) *Pool {
 	return &Pool{
-		slots:  make(chan *worker.Worker, maxSlots),
-		spares: make(chan *worker.Worker, maxSlots),
-		closed: make(chan struct{}),
+		useSpares: spares,
+		slots:     make(chan *worker.Worker, maxSlots),
+		spares:    make(chan *worker.Worker, maxSlots),
+		closed:    make(chan struct{}),
 	}
 }
 
@@ -66,7 +70,7 @@ func (p *Pool) Add(w *worker.Worker, capacity int) {
 			return
 		}
 	}
-	if capacity == 1 {
+	if capacity == 1 && p.useSpares {
 		select {
 		case p.spares <- w:
 		default:
@@ -77,12 +81,18 @@ func (p *Pool) Add(w *worker.Worker, capacity int) {
 // Acquire takes a slot of a usable worker. A zero timeout waits until a slot
 // frees up or the pool closes; abort, when it fires, gives up early.
 func (p *Pool) Acquire(timeout time.Duration, abort <-chan struct{}) (Slot, error) {
-	select {
-	case w := <-p.slots:
-		if w.Usable() {
-			return Slot{W: w}, nil
+	// A free regular slot always wins over a spare; tokens of workers
+	// gone unusable are dropped on the way.
+	for {
+		select {
+		case w := <-p.slots:
+			if w.Usable() {
+				return Slot{W: w}, nil
+			}
+			continue
+		default:
 		}
-	default:
+		break
 	}
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)

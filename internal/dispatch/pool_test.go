@@ -41,7 +41,7 @@ func readyWorker(t *testing.T, id int) *worker.Worker {
 }
 
 func TestAcquireRelease(t *testing.T) {
-	p := New()
+	p := New(true)
 	w := readyWorker(t, 1)
 	p.Add(w, 2)
 	a, err := p.Acquire(0, nil)
@@ -62,7 +62,7 @@ func TestAcquireRelease(t *testing.T) {
 }
 
 func TestDrainingWorkerLosesSlots(t *testing.T) {
-	p := New()
+	p := New(true)
 	w1, w2 := readyWorker(t, 1), readyWorker(t, 2)
 	p.Add(w1, 1)
 	p.Add(w2, 1)
@@ -86,7 +86,7 @@ func TestDrainingWorkerLosesSlots(t *testing.T) {
 }
 
 func TestCloseWakesWaiters(t *testing.T) {
-	p := New()
+	p := New(true)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := p.Acquire(0, nil)
@@ -105,7 +105,7 @@ func TestCloseWakesWaiters(t *testing.T) {
 }
 
 func TestSpareSkipsSlowWorker(t *testing.T) {
-	p := New()
+	p := New(true)
 	w := readyWorker(t, 1)
 	p.Add(w, 1)
 	first, err := p.Acquire(0, nil)

@@ -160,6 +160,8 @@ func (c *conn) refuse(err error) {
 	}
 	c.s.cfg.ErrorLog.Warning("Invalid request from ip=%s: %s", c.peer.logIP(), he.Msg)
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	// Answers to valid requests pipelined before this one go out first.
+	c.bw.Flush()
 	c.nc.Write(http1.AppendError(nil, he))
 }
 

@@ -143,7 +143,7 @@ func protoString(major, minor int) string {
 	case major == 1 && minor == 0:
 		return "HTTP/1.0"
 	case major == 2:
-		return "HTTP/2"
+		return "HTTP/2.0" // as gunicorn's HTTP/2 environ says
 	}
 	return "HTTP/" + strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
