@@ -122,9 +122,12 @@ SERVERS = [
     Server("uvicorn", True, ("asgi",), _uvicorn),
     Server("granian", True, ("wsgi", "asgi"), _granian),
     # Opt-in with --only: more gunicorn worker classes and gonicorn's gthread.
+    Server("gonicorn-pipeline", False, ("wsgi",), _gunicorn_like(_gonicorn_bin, "sync", ["--pipeline"])),
     Server("gonicorn-gthread", False, ("wsgi",), _gunicorn_like(_gonicorn_bin, "gthread", _threads)),
     Server("gunicorn-gevent", False, ("wsgi",), _gunicorn_like(_gunicorn_bin, "gevent")),
     Server("gunicorn-asgi", False, ("asgi",), _gunicorn_like(_gunicorn_bin, "asgi")),
+    Server("gonicorn-asgi", False, ("asgi",), _gunicorn_like(_gonicorn_bin, "asgi")),
+    Server("gonicorn-gevent", False, ("wsgi",), _gunicorn_like(_gonicorn_bin, "gevent")),
     Server("gunicorn-uvicorn", False, ("asgi",),
            _gunicorn_like(_gunicorn_bin, "uvicorn.workers.UvicornWorker")),
 ]
@@ -451,7 +454,7 @@ def machine_lines(args):
             model = line.split(":", 1)[1].strip()
             break
     pkgs = []
-    for name in ("gunicorn", "flask", "uvicorn", "httptools", "uvloop", "granian", "fastapi", "gevent"):
+    for name in ("gunicorn", "flask", "uvicorn", "httptools", "uvloop", "granian", "fastapi", "gevent", "h2"):
         try:
             pkgs.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
@@ -513,7 +516,31 @@ def parse_args(argv):
     p.add_argument("--gonicorn", default=os.path.join(ROOT, "bin", "gonicorn"), help="gonicorn binary")
     p.add_argument("--build", action="store_true", help="go build -o bin/gonicorn ./cmd/gonicorn first")
     p.add_argument("--start-timeout", type=float, default=20, help="seconds a server gets to answer (20)")
+    p.add_argument("--mode", choices=("wrk", "h2", "overload"), default="wrk",
+                   help="wrk: the table above (default); h2: HTTP/2 over TLS with h2load; "
+                        "overload: open-loop load at --factor x capacity with a sleeping app")
+    p.add_argument("--h2-connections", type=int, default=4, help="h2 mode: h2load connections (4; see docs/benchmarks.md)")
+    p.add_argument("--h2-streams", type=int, default=8, help="h2 mode: concurrent streams per connection (8)")
+    p.add_argument("--sleep", type=float, default=0.02, help="overload mode: seconds per request (0.02)")
+    p.add_argument("--factor", type=float, default=2, help="overload mode: offered load / capacity (2)")
+    p.add_argument("--queue-timeout", type=float, default=0.5,
+                   help="overload mode: gonicorn's --queue-timeout (0.5)")
+    p.add_argument("--request-deadline", type=float, default=30,
+                   help="overload mode: seconds the client waits for one answer (30)")
+    import ws_bench  # --ws and its options (WebSocket echo mode)
+    ws_bench.add_args(p)
     args = p.parse_args(argv)
+    if args.ws:
+        args.servers, args.app_list = [], []  # ws_bench.py resolves --only itself
+        return args
+    if args.mode != "wrk":
+        # front_bench.py resolves --only against its own servers.
+        args.servers, args.app_list = [], []
+        for name in ("duration", "workers", "threads", "h2_connections", "h2_streams", "sleep", "factor",
+                     "start_timeout", "request_deadline"):
+            if getattr(args, name) <= 0:
+                p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be greater than 0")
+        return args
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SERVER_BY_NAME]
     if unknown:
@@ -556,6 +583,12 @@ def main(argv):
     args = parse_args(argv)
     args.gonicorn = os.path.abspath(args.gonicorn)
     args.gonicorn_missing = None
+    if args.ws:
+        import ws_bench
+        return ws_bench.main(args, argv)
+    if args.mode != "wrk":
+        import front_bench  # HTTP/2 and overload modes (docs/benchmarks.md)
+        return front_bench.main(args, argv)
     if any(s.name.startswith("gonicorn") for s in args.servers):
         args.gonicorn_missing = gonicorn_status(args)
     env = server_env()

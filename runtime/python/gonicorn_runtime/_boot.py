@@ -96,6 +96,22 @@ def serve_asgi_apps(server, worker):
     return ASGIWorker.from_worker(worker)
 
 
+def _inits_like_base(cls):
+    """True when cls.init_process reaches the base Worker's (which starts the
+    reloader itself): every override on the way calls super()."""
+    from ._worker import Worker
+    for klass in cls.__mro__:
+        fn = klass.__dict__.get("init_process")
+        if fn is None:
+            continue
+        if klass is Worker:
+            return True
+        code = getattr(fn, "__code__", None)
+        if code is None or "super" not in code.co_names:
+            return False
+    return False
+
+
 def run_child(server, worker):
     """Run in the forked child; return the exit status."""
     try:
@@ -103,17 +119,40 @@ def run_child(server, worker):
     except (ValueError, OSError):
         pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    from . import _server
     log = server.log
     cfg = server.cfg
     worker.pid = os.getpid()
     code = 0
     try:
+        if cfg.spew:
+            _server.spew()
+        # Do not inherit the temporary files of other workers (gunicorn's spawn_worker).
+        for sibling in list(server.WORKERS.values()):
+            try:
+                sibling.tmp.close()
+            except Exception:
+                pass
+        if isinstance(worker.tmp, _server.NoWorkerTmp):
+            raise worker.tmp.error
+        _server.set_proc_title("worker [%s]" % cfg.proc_name)
         log.info("Booting worker with pid: %s", worker.pid)
         _, warning = worker_class(cfg)
         if warning:
             log.warning(warning)
         cfg.post_fork(server, worker)
-        worker = serve_asgi_apps(server, worker)
+        # As gunicorn's init_process: drop privileges before the app is imported.
+        _server.set_owner_process(cfg.uid, cfg.gid, initgroups=cfg.initgroups)
+        try:
+            worker = serve_asgi_apps(server, worker)
+        except SyntaxError:
+            if not cfg.reload:
+                raise
+            # load_wsgi serves the traceback as a 500 until the file is fixed.
+        if cfg.reload and not _inits_like_base(type(worker)):
+            # Classes with their own init_process: watch from before the app loads.
+            worker.setup_reloader()
+            worker.start_reloader()
         worker.init_process()
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

@@ -24,7 +24,7 @@ import asyncio
 import inspect
 import marshal
 
-from ._gtornado import AsyncWorker, environ_headers
+from ._gtornado import HIGH_WATER, LOW_WATER, AsyncWorker, environ_headers
 from ._worker import HOP_HEADERS, ChannelClosed
 
 # Request headers that belong to the client connection Go holds, not to this request.
@@ -174,7 +174,6 @@ class AioStream(asyncio.Transport):
         return self.worker.out_size
 
     def get_write_buffer_limits(self):
-        from ._gtornado import HIGH_WATER, LOW_WATER
         return LOW_WATER, HIGH_WATER
 
     def can_write_eof(self):

@@ -95,10 +95,12 @@ class AsyncWorker(Worker):
         for pkg in self.requires or (self.package,):
             need_package(self, pkg)
         self.init_signals()
+        self.setup_reloader()
         self.loop = self.new_loop()
         asyncio.set_event_loop(self.loop)
         self.load_wsgi()
         self.loop.run_until_complete(self.setup())
+        self.start_reloader()
         self.cfg.post_worker_init(self)
         self.booted = True
         self.prepare()
@@ -580,12 +582,17 @@ class TornadoWorker(AsyncWorker):
         import tornado.web
         import tornado.wsgi
         from tornado.httputil import HTTPServerConnectionDelegate
+        from tornado.concurrent import dummy_executor
         app = self.wsgi
-        if isinstance(app, tornado.wsgi.WSGIContainer):
-            app = self._guard(app)
-        elif not isinstance(app, HTTPServerConnectionDelegate):
+        if not isinstance(app, (tornado.wsgi.WSGIContainer, HTTPServerConnectionDelegate)):
             # gunicorn's rule: anything that is not a tornado app is a WSGI app.
-            app = self._guard(tornado.wsgi.WSGIContainer(app))
+            app = tornado.wsgi.WSGIContainer(app)
+        if isinstance(app, tornado.wsgi.WSGIContainer):
+            if app.executor is dummy_executor:
+                # The WSGI app runs on the loop and blocks it: one request at a time,
+                # so Go spreads requests over workers as it does for sync.
+                self.capacity = 1
+            app = self._guard(app)
         # HTTPServer.start_request picks tornado's delegate for the app (a router's
         # own, or the adapter that buffers the body for a plain callable); it never
         # listens here.

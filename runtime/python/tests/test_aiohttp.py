@@ -215,6 +215,18 @@ class AiohttpTest(unittest.TestCase):
             self.assertEqual(h.go.response(2)[0], "200 OK")
             self.assertEqual(h.proc.wait(5), 0)
 
+    def test_max_requests_recycles(self):
+        with self.harness(settings={"max_requests": 2}) as h:
+            h.go.request(1, environ("GET", "/"))
+            self.assertEqual(h.go.response(1)[0], "200 OK")
+            h.go.request(2, environ("GET", "/"))
+            _, _, _, frames = h.go.response(2)
+            self.assertEqual(frames[0][0], _wire.RECYCLE)
+            h.go.request(3, environ("GET", "/"))
+            self.assertEqual(h.go.response(3)[0], "200 OK")
+            h.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(h.proc.wait(5), 0)
+
     def test_missing_package_exits_3(self):
         with self.harness(block=["aiohttp"], hello=False) as h:
             self.assertEqual(h.proc.wait(10), 3)

@@ -375,7 +375,29 @@ class GreenletCases:
             h.go.request(1, environ("GET", "/"))
             _, _, body, frames = h.go.response(1)
             self.assertEqual(frames[0][0], _wire.RECYCLE)
+            # A recycled worker still serves what Go sent before it read RECYCLE,
+            # and exits when Go sends TERM.
+            h.go.request(2, environ("GET", "/"))
+            self.assertEqual(h.go.response(2)[0], "200 OK")
+            h.proc.send_signal(signal.SIGTERM)
             self.assertEqual(h.proc.wait(5), 0)
+
+    def test_reload_sends_recycle(self):
+        with self.harness(settings={"reload": True}) as h:
+            time.sleep(1.2)  # the reloader has taken its first snapshot
+            path = os.path.join(h.tmp.name, 'wsgiapp.py')
+            with open(path, "a") as f:
+                f.write("\n# changed\n")
+            t = time.time() + 1
+            os.utime(path, (t, t))
+            f = h.go.frame()
+            self.assertEqual((f[0], _wire.decode_json(f[3])),
+                             (_wire.RECYCLE, {"reason": "reload"}))
+            h.go.request(1, environ("GET", "/"))
+            self.assertEqual(h.go.response(1)[0][:3], '200')
+            h.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(h.proc.wait(5), 0)
+            self.assertIn("Worker reloading:", h.logtext())
 
     def test_preload_warns(self):
         with self.harness(settings={"preload_app": True}) as h:

@@ -1,5 +1,6 @@
 """The tornado worker in its own process, with a simulated Go side."""
 
+import os
 import signal
 import time
 import unittest
@@ -188,6 +189,8 @@ class TornadoTest(unittest.TestCase):
 
     def test_wsgi_app_under_tornado(self):
         with self.harness({"wapp.py": WSGI_APP}, "wapp:app") as h:
+            # WSGIContainer runs the app on the loop: one request at a time.
+            self.assertEqual(h.hello["capacity"], 1)
             h.go.request(1, environ("POST", "/p?q=1", 6), b"abc", end=False)
             self.assertEqual(h.go.frame()[:3], (_wire.MORE, 0, 1))
             h.go.body(1, b"def", end=True)
@@ -205,7 +208,29 @@ class TornadoTest(unittest.TestCase):
             h.go.request(1, environ("GET", "/"))
             _, _, body, frames = h.go.response(1)
             self.assertEqual(frames[0][0], _wire.RECYCLE)
+            # A recycled worker still serves what Go sent before it read RECYCLE,
+            # and exits when Go sends TERM.
+            h.go.request(2, environ("GET", "/"))
+            self.assertEqual(h.go.response(2)[0], "201 Created")
+            h.proc.send_signal(signal.SIGTERM)
             self.assertEqual(h.proc.wait(5), 0)
+
+    def test_reload_sends_recycle(self):
+        with self.harness({"wapp.py": WSGI_APP}, "wapp:app", {"reload": True}) as h:
+            time.sleep(1.2)  # the reloader has taken its first snapshot
+            path = os.path.join(h.tmp.name, 'wapp.py')
+            with open(path, "a") as f:
+                f.write("\n# changed\n")
+            t = time.time() + 1
+            os.utime(path, (t, t))
+            f = h.go.frame()
+            self.assertEqual((f[0], _wire.decode_json(f[3])),
+                             (_wire.RECYCLE, {"reason": "reload"}))
+            h.go.request(1, environ("GET", "/"))
+            self.assertEqual(h.go.response(1)[0][:3], '201')
+            h.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(h.proc.wait(5), 0)
+            self.assertIn("Worker reloading:", h.logtext())
 
     def test_missing_package_exits_3(self):
         with self.harness({"wapp.py": WSGI_APP}, "wapp:app", block=["tornado"],

@@ -203,11 +203,11 @@ class ZygoteTest(unittest.TestCase):
 
     def test_unserved_worker_class_falls_back(self):
         z = self.z
-        z.start(None, wsgi_app="zapp:app", worker_class="gevent")
+        z.start(None, wsgi_app="zapp:app", worker_class="mypkg.MyWorker")
         spawned, w = z.spawn(1)
         doc = _wire.parse_hello(w.frame()[3])
         self.assertEqual((doc["worker_class"], doc["capacity"]), ("sync", 1))
-        self.assertIn("Worker class 'gevent' is not served by this runtime yet; using sync.",
+        self.assertIn("Worker class 'mypkg.MyWorker' is not served by this runtime yet; using sync.",
                       z.text("error.log"))
 
     def test_app_load_error_exit_4(self):
