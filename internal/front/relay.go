@@ -83,7 +83,10 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 			want = int(x.bodyLen)
 		}
 		var err error
-		initial, x.bodyDone, err = readBody(initial, x.body, want)
+		// An ASGI app may answer while the body still streams in (full
+		// duplex), so it gets what has arrived; a WSGI worker gets up to
+		// 64 KiB before it is taken, so a slow client holds none.
+		initial, x.bodyDone, err = readBody(initial, x.body, want, !x.srv.asgi.Load())
 		if err != nil {
 			if slot.W != nil {
 				cfg.Pool.Release(slot)
@@ -100,6 +103,9 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 	}
 	w := slot.W
 	x.w = w
+	if w.Info().AppKind == "asgi" && !x.srv.asgi.Load() {
+		x.srv.asgi.Store(true)
+	}
 	id := x.srv.newStreamID()
 	buf, err := x.appendRequest(frame[:0], id, initial)
 	if err != nil {
@@ -316,7 +322,7 @@ func (x *exchange) sendBody(st *worker.Stream, buf, p []byte) ([]byte, error) {
 	buf = wire.AppendHeader(buf[:0], wire.ReqBody, 0, st.ID(), 0)
 	done := x.bodyDone
 	if !done {
-		buf, done, err = readBody(buf, x.body, int(n))
+		buf, done, err = readBody(buf, x.body, int(n), x.w.Info().AppKind != "asgi")
 		if err != nil {
 			x.cancel(st)
 			x.bodyFailed(err)
@@ -342,8 +348,9 @@ func (x *exchange) bodyFailed(err error) {
 	}
 }
 
-// readBody appends up to want body bytes to buf. done means the body ended.
-func readBody(buf []byte, body io.Reader, want int) ([]byte, bool, error) {
+// readBody appends up to want body bytes to buf. done means the body
+// ended. Unless greedy, it returns after the first read that got bytes.
+func readBody(buf []byte, body io.Reader, want int, greedy bool) ([]byte, bool, error) {
 	if cap(buf)-len(buf) < want {
 		nb := make([]byte, len(buf), len(buf)+want)
 		copy(nb, buf)
@@ -358,6 +365,9 @@ func readBody(buf []byte, body io.Reader, want int) ([]byte, bool, error) {
 		}
 		if err != nil {
 			return buf[:len(buf)+got], false, err
+		}
+		if !greedy && got > 0 {
+			break
 		}
 	}
 	return buf[:len(buf)+got], false, nil

@@ -36,8 +36,10 @@ func appendScope(dst []byte, req *http1.Request, p *peer, rootPath string, bodyL
 	default:
 		dst = wire.AppendStr(dst, "1.1")
 	}
-	dst = wire.AppendStr(dst, "method")
-	dst = wire.AppendLatin1(dst, req.Method)
+	if !websocket { // a websocket scope has no method (ASGI spec)
+		dst = wire.AppendStr(dst, "method")
+		dst = wire.AppendLatin1(dst, req.Method)
+	}
 	dst = wire.AppendStr(dst, "scheme")
 	dst = wire.AppendStr(dst, scheme)
 	dst = wire.AppendStr(dst, "path")

@@ -67,6 +67,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	shutting  bool
 
+	asgi     atomic.Bool // the app is ASGI: stream request bodies instead of buffering them
 	acceptWG sync.WaitGroup
 	connWG   sync.WaitGroup
 	nextID   atomic.Uint32

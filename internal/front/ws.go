@@ -223,7 +223,7 @@ func (s *websocketSession) readClient() {
 }
 
 func (s *websocketSession) tellWorkerClosed(code uint16, reason string) {
-	p := binary.BigEndian.AppendUint16(nil, code)
+	p := binary.LittleEndian.AppendUint16(nil, code)
 	p = append(p, reason...)
 	s.st.Worker().Write(wire.AppendFrame(nil, wire.WSClose, wire.FlagEnd, s.st.ID(), p))
 }
@@ -251,5 +251,5 @@ func parseWSClose(p []byte) (uint16, string) {
 	if len(p) < 2 {
 		return websocket.CloseNormal, ""
 	}
-	return binary.BigEndian.Uint16(p), string(p[2:])
+	return binary.LittleEndian.Uint16(p), string(p[2:])
 }
