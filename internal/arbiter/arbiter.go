@@ -269,10 +269,13 @@ func (a *Arbiter) onSignal(sig os.Signal) (int, bool) {
 			// The Go front accepts for its workers, so it must stop
 			// accepting too, or the new master would share the queue
 			// with a master that has no workers.
+			// Clients on keep-alive connections are answered with
+			// Connection: close and go to the new master; then the
+			// workers retire.
 			a.log.Info("graceful stop of workers")
+			a.front.Shutdown(a.opt.GracefulTimeout)
 			_ = a.zyg.Hook("nworkers_changed", 0, a.target)
 			a.target = 0
-			a.front.StopAccepting()
 			a.manage()
 		} else {
 			a.log.Debug("SIGWINCH ignored. Not daemonized")

@@ -964,7 +964,9 @@ class Worker:
             raise
         except (Exception, SystemExit) as exc:
             self.handle_error(ex, environ, exc)
-            if isinstance(exc, SystemExit):
+            # After a timeout abort gunicorn answers 500 and lets the loop end
+            # (alive is False): the worker exits 0. Any other SystemExit ends it.
+            if isinstance(exc, SystemExit) and not self.aborted:
                 raise
         finally:
             if self.post_request is not None:
