@@ -174,7 +174,7 @@ func checkConfig(cfg *config.Config, startZygote func(string) error, zyg **zygot
 	settings := startSettings(cfg)
 	settings["preload_app"] = true
 	settings["check_config"] = true
-	if _, err := (*zyg).StartApp(settings, false); err != nil {
+	if _, err := (*zyg).StartApp(settings, -1); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -222,7 +222,7 @@ func arbiterOptions(cfg *config.Config) arbiter.Options {
 // reload is HUP: a fresh zygote evaluates the config file again (and, with
 // --preload, imports the app's new code), as gunicorn re-reads its config.
 // Listener, logging and front settings stay as they were started.
-func reload(args []string, python string) (*zygote.Zygote, arbiter.Options, error) {
+func reload(args []string, python string, oldWorkers int) (*zygote.Zygote, arbiter.Options, error) {
 	z, err := zygote.Start(zygote.Options{Python: python, Version: config.Version})
 	if err != nil {
 		return nil, arbiter.Options{}, err
@@ -235,7 +235,7 @@ func reload(args []string, python string) (*zygote.Zygote, arbiter.Options, erro
 		return config.DecodeValues(raw)
 	})
 	if err == nil {
-		_, err = z.StartApp(startSettings(cfg), true)
+		_, err = z.StartApp(startSettings(cfg), oldWorkers)
 	}
 	if err != nil {
 		z.Kill()
@@ -297,7 +297,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		return arbiter.ExitConfig
 	}
 	z := *zyg
-	if _, err := z.StartApp(startSettings(cfg), false); err != nil {
+	if _, err := z.StartApp(startSettings(cfg), -1); err != nil {
 		var se *zygote.StartError
 		if errors.As(err, &se) {
 			if se.ExitCode == arbiter.ExitAppLoad {
@@ -377,8 +377,8 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		}
 	}
 	arb.Reexec = func() (*exec.Cmd, error) { return reexec(listeners) }
-	arb.Reload = func() (*zygote.Zygote, arbiter.Options, error) {
-		return reload(args, cfg.String("python"))
+	arb.Reload = func(oldWorkers int) (*zygote.Zygote, arbiter.Options, error) {
+		return reload(args, cfg.String("python"), oldWorkers)
 	}
 	arb.OnReopen = func() {
 		if err := elog.Reopen(); err != nil {

@@ -76,7 +76,7 @@ type Arbiter struct {
 	// Reload is HUP: re-read the settings in a fresh zygote, which runs
 	// on_reload and, with --preload, imports the new code. nil: HUP only
 	// replaces the workers.
-	Reload func() (*zygote.Zygote, Options, error)
+	Reload func(oldWorkers int) (*zygote.Zygote, Options, error)
 }
 
 // zevent is a zygote report tagged with its zygote: after a HUP the old
@@ -322,7 +322,7 @@ func (a *Arbiter) setTarget(n int) {
 func (a *Arbiter) reload() {
 	a.log.Info("Hang up: %s", a.masterName())
 	if a.Reload != nil {
-		z, opt, err := a.Reload()
+		z, opt, err := a.Reload(a.target)
 		if err != nil {
 			a.log.Error("Reload failed, keeping the running configuration: %v", err)
 			return
@@ -331,8 +331,7 @@ func (a *Arbiter) reload() {
 		a.zyg = z
 		a.watchZygote(z)
 		a.opt.Timeout, a.opt.GracefulTimeout, a.opt.MaxWorkerMemory = opt.Timeout, opt.GracefulTimeout, opt.MaxWorkerMemory
-		_ = z.Hook("nworkers_changed", opt.Workers, a.target)
-		a.target = opt.Workers
+		a.target = opt.Workers // the new zygote ran nworkers_changed
 		a.closeIfDone(old)
 	}
 	for _, s := range a.workers {

@@ -233,13 +233,21 @@ func (e *StartError) Error() string { return e.Msg }
 // StartApp sends the resolved settings; the zygote runs on_starting (or
 // on_reload for a zygote started by a HUP) and, with preload_app, imports
 // the app. It returns the app kind when known.
-func (z *Zygote) StartApp(settings map[string]any, reload bool) (string, error) {
+//
+// reloadFrom is the worker count before a HUP (the zygote calls
+// nworkers_changed(new, old) then on_reload, in gunicorn's order), or -1
+// for the first start.
+func (z *Zygote) StartApp(settings map[string]any, reloadFrom int) (string, error) {
 	var reply struct {
 		AppKind  *string `json:"app_kind"`
 		Error    *string `json:"error"`
 		ExitCode int     `json:"exit_code"`
 	}
-	if err := z.call(wire.Start, map[string]any{"settings": settings, "reload": reload}, wire.Started, &reply); err != nil {
+	msg := map[string]any{"settings": settings}
+	if reloadFrom >= 0 {
+		msg["reload"] = map[string]any{"old_workers": reloadFrom}
+	}
+	if err := z.call(wire.Start, msg, wire.Started, &reply); err != nil {
 		return "", err
 	}
 	if reply.Error != nil {

@@ -161,7 +161,11 @@ class Zygote:
         try:
             # A zygote started by a HUP plays gunicorn's master after
             # reload: on_reload, not on_starting.
-            if msg.get("reload"):
+            reload = msg.get("reload")
+            if reload:
+                # gunicorn re-sets num_workers from the re-read config, which
+                # calls nworkers_changed even with an unchanged count.
+                cfg.nworkers_changed(self.server, cfg.workers, reload.get("old_workers"))
                 cfg.on_reload(self.server)
             else:
                 cfg.on_starting(self.server)
