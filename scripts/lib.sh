@@ -53,3 +53,31 @@ ensure_venv() {
     done
     echo "$want" >"$stamp"
 }
+
+# Tools the front-end suites use (tests/e2e/test_front_*.py): nginx (uwsgi_pass), h2load
+# (bench), openssl (test certificates) from Debian packages, and h2spec built with Go into
+# .tools/bin. Each is installed only when missing; without root/apt the tests that need a
+# missing tool skip with the reason.
+TOOLS_BIN="$REPO_ROOT/.tools/bin"
+
+ensure_front_tools() {
+    local pkgs=()
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
+    command -v h2load >/dev/null 2>&1 || pkgs+=(nghttp2-client)
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
+    if [ "${#pkgs[@]}" -gt 0 ]; then
+        if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+            apt-get update -q &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" ||
+                echo "warning: apt-get install ${pkgs[*]} failed; the tests that need them will skip" >&2
+        else
+            echo "warning: ${pkgs[*]} missing and cannot apt-get install (not root or no apt);" \
+                "the tests that need them will skip" >&2
+        fi
+    fi
+    if [ -x "$TOOLS_BIN/h2spec" ]; then
+        echo "using $TOOLS_BIN/h2spec"
+    elif ! GOBIN="$TOOLS_BIN" go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible 2>&1; then
+        echo "warning: go install h2spec failed; the h2spec tests will skip" >&2
+    fi
+}
