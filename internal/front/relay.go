@@ -1,6 +1,7 @@
 package front
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -61,6 +62,7 @@ type exchange struct {
 	chunked    bool // HTTP/1.1 sink: chunked framing in use
 	respHeader []logging.Header
 	hdrs       [][2][]byte
+	unacked    int // ASGI body bytes written but not yet granted back with WINDOW
 }
 
 var errBodyAborted = errors.New("front: the request body broke off")
@@ -254,6 +256,9 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 			err = x.writeBody(body)
 		case wire.RespBody:
 			err = x.writeBody(ev.Payload)
+			if err == nil && asgi && !ev.End() {
+				err = x.grant(st, len(ev.Payload))
+			}
 		case wire.Sendfile:
 			err = x.sendFile(ev.File, ev.Payload)
 			ev.File.Close()
@@ -302,6 +307,28 @@ func (x *exchange) timedOut(st *worker.Stream, asgi bool) {
 	if !asgi && cfg.WorkerStuck != nil {
 		cfg.WorkerStuck(x.w)
 	}
+}
+
+// windowGrant is how many written bytes the front gathers before it
+// grants them back to an ASGI stream with WINDOW (docs/protocol.md).
+const windowGrant = 256 << 10
+
+// grant flushes n body bytes to the client and, every windowGrant bytes,
+// lets the worker send as many more. A client that stops reading blocks the
+// flush, so the app's send() stops once its window is spent.
+func (x *exchange) grant(st *worker.Stream, n int) error {
+	if err := x.out.flush(); err != nil {
+		return err
+	}
+	x.unacked += n
+	if x.unacked < windowGrant {
+		return nil
+	}
+	var b [wire.HeaderSize + 4]byte
+	wire.PutHeader(b[:], wire.Window, 0, st.ID(), 4)
+	binary.LittleEndian.PutUint32(b[wire.HeaderSize:], uint32(x.unacked))
+	x.unacked = 0
+	return st.Worker().Write(b[:])
 }
 
 func (x *exchange) cancel(st *worker.Stream) {

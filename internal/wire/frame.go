@@ -21,6 +21,7 @@ const (
 	ReqBody  byte = 0x11 // G→W: more body bytes, only in answer to More
 	More     byte = 0x12 // W→G: u32 number of body bytes the worker will take
 	Cancel   byte = 0x13 // G→W: empty; stop the request
+	Window   byte = 0x14 // G→W: u32 more response body bytes an ASGI stream may send
 	Response byte = 0x20 // W→G: u32 head_len, marshal (status, headers), first body bytes
 	RespBody byte = 0x21 // W→G: more body bytes
 	Sendfile byte = 0x22 // W→G: u64 offset, u64 count; one fd as SCM_RIGHTS
@@ -49,7 +50,7 @@ const FlagEnd byte = 0x01
 const SendfileToEnd = ^uint64(0)
 
 var typeNames = [256]string{
-	Hello: "HELLO", Request: "REQUEST", ReqBody: "REQ_BODY", More: "MORE", Cancel: "CANCEL",
+	Hello: "HELLO", Request: "REQUEST", ReqBody: "REQ_BODY", More: "MORE", Cancel: "CANCEL", Window: "WINDOW",
 	Response: "RESPONSE", RespBody: "RESP_BODY", Sendfile: "SENDFILE", Abort: "ABORT", Info: "INFO", WSAccept: "WS_ACCEPT", WSMsg: "WS_MSG", WSClose: "WS_CLOSE", Recycle: "RECYCLE",
 	LoadConfig: "LOAD_CONFIG", Config: "CONFIG", Start: "START", Started: "STARTED",
 	Spawn: "SPAWN", Spawned: "SPAWNED", Exited: "EXITED", Hook: "HOOK", Stop: "STOP",

@@ -40,6 +40,9 @@ _dumps = marshal.dumps
 _loads = marshal.loads
 END = _wire.FLAG_END
 REQUEST, REQ_BODY, MORE, CANCEL = _wire.REQUEST, _wire.REQ_BODY, _wire.MORE, _wire.CANCEL
+WINDOW = _wire.WINDOW
+# Response body bytes a stream may send before Go grants more (docs/protocol.md, WINDOW).
+INITIAL_WINDOW = 1 << 20
 RESPONSE, RESP_BODY, ABORT = _wire.RESPONSE, _wire.RESP_BODY, _wire.ABORT
 _MAX_CHUNK = _wire.MAX_PAYLOAD - (1 << 20)
 _MORE_SIZE = 64 * 1024
@@ -203,6 +206,8 @@ class HTTPCycle:
     sent = 0
     req = None
     grace = None
+    credit = INITIAL_WINDOW
+    credit_waiter = None
 
     def __init__(self, worker, stream, scope, first, eof):
         self.worker = worker
@@ -225,12 +230,22 @@ class HTTPCycle:
             self.eof = True
         self._wake()
 
+    def window(self, n):
+        """WINDOW: Go wrote n more bytes to the client; send() may go on."""
+        self.credit += n
+        fut = self.credit_waiter
+        if fut is not None and self.credit > 0 and not fut.done():
+            fut.set_result(None)
+
     def cancel(self):
         """CANCEL: http.disconnect now, task cancelled after the grace period."""
         if self.cancelled:
             return
         self.cancelled = True
         self._wake()
+        fut = self.credit_waiter
+        if fut is not None and not fut.done():
+            fut.set_result(None)
         task = self.task
         if task is not None and not task.done():
             grace = self.worker.grace
@@ -311,6 +326,16 @@ class HTTPCycle:
                 w.send((_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body),
                        plen + _HS)
             else:
+                if more:
+                    # Backpressure from the client: with the window spent, wait
+                    # until Go has written what was sent (WINDOW) or the client left.
+                    while self.credit <= 0 and not self.cancelled:
+                        fut = self.credit_waiter = w.loop.create_future()
+                        await fut
+                        self.credit_waiter = None
+                    if self.cancelled:
+                        raise ClientDisconnected()
+                    self.credit -= len(body)
                 self._body(body, more)
             if self.waiter is not None and self.done:
                 self._wake()  # a receive() waiting for the disconnect: the response is over
@@ -602,8 +627,7 @@ class ASGIWorker(Worker):
             msg = ("Application %r is a WSGI app, but the asgi worker class serves ASGI "
                    "apps only. Use -k sync or -k gthread for a WSGI app (an ASGI app's "
                    "__call__ must be 'async def')." % (self.app.app_uri,))
-            self.log.error(msg)
-            raise _app.AppImportError(msg)
+            raise _app.AppImportError(msg)  # printed once by run_child, as gunicorn does
         self.wsgi = app
         self.asgi_version = version
         self.asgi = app if version == "3.0" else _asgi2_adapter(app)
@@ -779,6 +803,9 @@ class ASGIWorker(Worker):
             elif typ == CANCEL:
                 if c is not None:
                     c.cancel()
+            elif typ == WINDOW:
+                if c is not None and hasattr(c, "window"):
+                    c.window(_U32.unpack_from(payload, 0)[0])
             elif typ == WS_MSG:
                 if c is not None:
                     c.on_message(payload)

@@ -61,13 +61,17 @@ OTHER_CLASSES = {
 
 def worker_class(cfg):
     name = cfg.worker_class_str
+    # egg:gunicorn#NAME and #NAME name gunicorn's own classes.
+    if name.startswith("egg:gunicorn#"):
+        name = name[len("egg:gunicorn#"):]
+    name = name.lstrip("#")
     cls = WORKER_CLASSES.get(name)
     if cls is not None:
         return cls, None
     if name in ASGI_CLASSES:
         from ._asgi import ASGIWorker
         return ASGIWorker, None
-    other = OTHER_CLASSES.get(name.replace("egg:gunicorn#", "", 1).lstrip("#"))
+    other = OTHER_CLASSES.get(name)
     if other is not None:
         import importlib
         return getattr(importlib.import_module(other[0], __package__), other[1]), None
@@ -87,13 +91,29 @@ def serve_asgi_apps(server, worker):
     warning; the app is loaded here (after post_fork) to find out which it is."""
     if getattr(worker, "loads_app_itself", False):
         return worker  # gevent/eventlet patch before the import; aiohttp factories look async
-    if worker.name == "asgi" or _app.app_kind(server.app.wsgi()) != "asgi":
+    app = server.app.wsgi()
+    if worker.name in ("sync", "gthread") and _is_aiohttp_app(app):
+        # The seed document's aiohttp app under sync fails every request in
+        # gunicorn ("Application.__call__() takes 1 positional argument but 3
+        # were given"); here it is served by the aiohttp worker instead.
+        from ._gaiohttp import AiohttpWorker
+        server.log.warning(
+            "Application %r is an aiohttp app; serving it with the aiohttp worker class. Use "
+            "-k aiohttp.worker.GunicornWebWorker to make this explicit.", server.app.app_uri)
+        return AiohttpWorker(worker.age, worker.ppid, worker.sock, server.app, worker.timeout,
+                             server.cfg, server.log, worker_id=worker.worker_id)
+    if worker.name == "asgi" or _app.app_kind(app) != "asgi":
         return worker
     from ._asgi import ASGIWorker
     server.log.warning(
         "Application %r is an ASGI app; serving it with the asgi worker class. Use -k asgi "
         "(or -k uvicorn.workers.UvicornWorker) to make this explicit.", server.app.app_uri)
     return ASGIWorker.from_worker(worker)
+
+
+def _is_aiohttp_app(app):
+    t = type(app)
+    return t.__name__ == "Application" and t.__module__.split(".")[0] == "aiohttp"
 
 
 def _inits_like_base(cls):

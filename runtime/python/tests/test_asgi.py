@@ -341,14 +341,41 @@ class HTTPTest(unittest.TestCase):
             await send({"type": "http.response.body", "body": b""})
 
         h = Harness(app)
-        with h:
-            h.go.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        # This test is about the channel (Go not reading it), not the WINDOW credit.
+        old, _asgi.HTTPCycle.credit = _asgi.HTTPCycle.credit, 1 << 40
+        try:
+            with h:
+                h.go.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                h.go.request(1, scope())
+                time.sleep(0.3)
+                # Go is not reading: the app is held at the high-water mark.
+                self.assertLessEqual(len(sizes), 3, sizes)
+                _, _, body, _ = h.go.response(1)
+        finally:
+            _asgi.HTTPCycle.credit = old
+        self.assertEqual(len(body), 8 << 20)
+
+    def test_window(self):
+        # A client that reads nothing: Go grants no WINDOW, so send() stops once the
+        # initial window is spent, and goes on when Go grants more.
+        sent = []
+
+        async def app(sc, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for i in range(4):
+                await send({"type": "http.response.body", "body": b"x" * (512 << 10),
+                            "more_body": True})
+                sent.append(i)
+            await send({"type": "http.response.body", "body": b""})
+
+        with Harness(app) as h:
             h.go.request(1, scope())
             time.sleep(0.3)
-            # Go is not reading: the app is held at the high-water mark.
-            self.assertLessEqual(len(sizes), 3, sizes)
+            self.assertEqual(sent, [0, 1], "1 MiB window: two 512 KiB sends, then wait")
+            h.go.send(_wire.WINDOW, 0, 1, struct.pack("<I", 1 << 20))
             _, _, body, _ = h.go.response(1)
-        self.assertEqual(len(body), 8 << 20)
+        self.assertEqual(sent, [0, 1, 2, 3])
+        self.assertEqual(len(body), 2 << 20)
 
     def test_max_requests_recycles(self):
         with Harness(hello_app, {"max_requests": 2}) as h:
