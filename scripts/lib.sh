@@ -23,10 +23,6 @@ pick_python() {
 ensure_venv() {
     local py stamp want f
     local reqs=("$REPO_ROOT/tests/requirements.txt")
-    # The seed's third-party worker classes (uvicorn, aiohttp, eventlet, gevent) are opt-in.
-    if [ "${TEST_WORKER_CLASSES:-0}" = 1 ]; then
-        reqs+=("$REPO_ROOT/tests/requirements-workers.txt")
-    fi
     stamp="$VENV/.requirements.sha256"
     want="$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)"
     if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

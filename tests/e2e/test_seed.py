@@ -117,7 +117,7 @@ def test_seed_eventlet_command(server):
 
 def test_seed_uvicorn_command(server):
     if not venv_has("uvicorn"):
-        pytest.skip("uvicorn is not installed in .venv (TEST_WORKER_CLASSES=1 scripts/test installs it)")
+        pytest.skip("uvicorn is not installed in .venv")
     s = seed_server(server, "gunicorn --workers 3 --worker-class uvicorn.workers.UvicornWorker --timeout 600 "
                             "--access-logfile '-' --error-logfile '-' app:app", workers=3,
                     cwd=REPO / "examples" / "asgi")
@@ -128,7 +128,7 @@ def test_seed_uvicorn_command(server):
 
 def test_seed_aiohttp_command(server):
     if not venv_has("aiohttp"):
-        pytest.skip("aiohttp is not installed in .venv (TEST_WORKER_CLASSES=1 scripts/test installs it)")
+        pytest.skip("aiohttp is not installed in .venv")
     s = seed_server(server, "gunicorn --bind 0.0.0.0 --worker-class aiohttp.worker.GunicornWebWorker --timeout 600 "
                             "--access-logfile '-' --error-logfile '-' app:app", cwd=REPO / "examples" / "aiohttp")
     r = requests.get(s.url("/"), timeout=10)
@@ -138,7 +138,7 @@ def test_seed_aiohttp_command(server):
 
 def test_gevent_worker(server):
     if not venv_has("gevent"):
-        pytest.skip("gevent is not installed in .venv (TEST_WORKER_CLASSES=1 scripts/test installs it)")
+        pytest.skip("gevent is not installed in .venv")
     s = seed_server(server, "gunicorn --bind 0.0.0.0 --worker-class gevent --timeout 800 app:app")
     assert requests.get(s.url("/"), timeout=10).text == "Hello from gonicorn!\n"
     assert "Using worker: gevent" in s.stderr()
@@ -207,7 +207,7 @@ def test_django_project(server):
 def test_worker_class_runs_requests_concurrently(server, args, module):
     """One worker of a concurrent class must overlap two sleeping requests (sync would take 2 s)."""
     if module and not venv_has(module):
-        pytest.skip(f"{module} is not installed in .venv (TEST_WORKER_CLASSES=1 scripts/test installs it)")
+        pytest.skip(f"{module} is not installed in .venv")
     if module == "eventlet" and SERVER == "gunicorn":
         pytest.skip("gunicorn 26 removed the eventlet worker")
     import concurrent.futures
