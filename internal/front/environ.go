@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/gonicorn/gonicorn/internal/ascii"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/wire"
 )
@@ -47,21 +48,21 @@ func appendEnviron(dst []byte, req *http1.Request, p *peer, scriptName string, b
 	for i := range req.Headers {
 		h := &req.Headers[i]
 		switch {
-		case equalFold(h.Name, "host"):
+		case ascii.EqualFold(h.Name, "host"):
 			if host == nil {
 				host = h.Value
 			}
-		case equalFold(h.Name, "content-type"):
+		case ascii.EqualFold(h.Name, "content-type"):
 			kv("CONTENT_TYPE", h.Value)
 			continue
-		case equalFold(h.Name, "content-length"):
+		case ascii.EqualFold(h.Name, "content-length"):
 			kv("CONTENT_LENGTH", h.Value)
 			continue
 		}
 		if seenBefore(req.Headers[:i], h.Name) {
 			continue
 		}
-		dst = appendCGIName(dst, h.Name)
+		dst = appendCGIName(dst, h)
 		if j := nextSame(req.Headers, i); j < 0 {
 			dst = wire.AppendLatin1(dst, h.Value)
 		} else {
@@ -148,25 +149,16 @@ func protoString(major, minor int) string {
 	return "HTTP/" + strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
 
-// appendCGIName appends "HTTP_" + the upper-cased name with '-' as '_'.
-func appendCGIName(dst, name []byte) []byte {
-	n := 5 + len(name)
+// appendCGIName appends the marshal str "HTTP_" + the upper-cased name
+// with '-' as '_' (never called for Content-Type and Content-Length).
+func appendCGIName(dst []byte, h *http1.Header) []byte {
+	n := 5 + len(h.Name)
 	if n < 256 {
 		dst = append(dst, 'z', byte(n))
 	} else {
 		dst = append(dst, 'u', byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
 	}
-	dst = append(dst, "HTTP_"...)
-	for _, c := range name {
-		switch {
-		case c == '-':
-			c = '_'
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	return h.AppendCGIName(dst)
 }
 
 func cgiEqual(a, b []byte) bool {
@@ -213,23 +205,7 @@ func nextSame(hs []http1.Header, i int) int {
 }
 
 func contentHeader(name []byte) bool {
-	return equalFold(name, "content-type") || equalFold(name, "content-length")
-}
-
-func equalFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
+	return ascii.EqualFold(name, "content-type") || ascii.EqualFold(name, "content-length")
 }
 
 // unquote percent-decodes a path as gunicorn's unquote_to_wsgi_str does

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/ascii"
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/logging"
@@ -418,19 +419,19 @@ func (x *exchange) writeHead(head []byte) error {
 		return errors.New("status does not start with a 3-digit code: " + strconv.Quote(string(status)))
 	}
 	x.status = code
-	x.noBody = equalFold(x.req.Method, "head") || code < 200 || code == 204 || code == 304
+	x.noBody = ascii.EqualFold(x.req.Method, "head") || code < 200 || code == 204 || code == 304
 	kept := hdrs[:0]
 	for _, h := range hdrs {
 		if isHopByHop(h[0]) {
 			// The worker's own error pages say Connection: close, as
 			// gunicorn's do; honour that, drop the rest.
-			if equalFold(h[0], "connection") && equalFold(trimOWS(h[1]), "close") {
+			if ascii.EqualFold(h[0], "connection") && ascii.EqualFold(ascii.TrimOWS(h[1]), "close") {
 				x.close = true
 			}
 			continue
 		}
-		h[1] = trimOWS(h[1])
-		if equalFold(h[0], "content-length") {
+		h[1] = ascii.TrimOWS(h[1])
+		if ascii.EqualFold(h[0], "content-length") {
 			n, err := strconv.ParseInt(string(h[1]), 10, 64)
 			if err != nil || n < 0 {
 				return errors.New("invalid Content-Length " + strconv.Quote(string(h[1])))
@@ -450,21 +451,11 @@ func (x *exchange) writeHead(head []byte) error {
 
 func isHopByHop(name []byte) bool {
 	for _, h := range hopByHop {
-		if equalFold(name, h) {
+		if ascii.EqualFold(name, h) {
 			return true
 		}
 	}
 	return false
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // writeBody passes body bytes on. Bytes past a declared Content-Length

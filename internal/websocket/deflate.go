@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+
+	"github.com/gonicorn/gonicorn/internal/ascii"
 )
 
 // DeflateParams is a permessage-deflate agreement (RFC 7692 section 7): what the
@@ -55,7 +57,7 @@ func negotiateDeflate(v []byte) *DeflateParams {
 // cannot do (a server window under 15 bits).
 func parseDeflateOffer(offer []byte) *DeflateParams {
 	name, rest := cutByte(offer, ';')
-	if !equalFold(trimOWS(name), "permessage-deflate") {
+	if !ascii.EqualFold(ascii.TrimOWS(name), "permessage-deflate") {
 		return nil
 	}
 	p := &DeflateParams{}
@@ -64,9 +66,9 @@ func parseDeflateOffer(offer []byte) *DeflateParams {
 		var param []byte
 		param, rest = cutByte(rest, ';')
 		k, val := cutByte(param, '=')
-		k = trimOWS(k)
+		k = ascii.TrimOWS(k)
 		hasVal := val != nil
-		val = trimOWS(val)
+		val = ascii.TrimOWS(val)
 		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
 			val = val[1 : len(val)-1]
 		}
@@ -75,19 +77,19 @@ func parseDeflateOffer(offer []byte) *DeflateParams {
 		}
 		idx := -1
 		switch {
-		case equalFold(k, "server_no_context_takeover"):
+		case ascii.EqualFold(k, "server_no_context_takeover"):
 			idx = 0
 			if hasVal {
 				return nil
 			}
 			p.ServerNoContextTakeover = true
-		case equalFold(k, "client_no_context_takeover"):
+		case ascii.EqualFold(k, "client_no_context_takeover"):
 			idx = 1
 			if hasVal {
 				return nil
 			}
 			p.ClientNoContextTakeover = true
-		case equalFold(k, "server_max_window_bits"):
+		case ascii.EqualFold(k, "server_max_window_bits"):
 			idx = 2
 			bits, ok := windowBits(val)
 			if !hasVal || !ok || bits != 15 {
@@ -95,7 +97,7 @@ func parseDeflateOffer(offer []byte) *DeflateParams {
 				return nil
 			}
 			p.ServerMaxWindowBits = 15
-		case equalFold(k, "client_max_window_bits"):
+		case ascii.EqualFold(k, "client_max_window_bits"):
 			idx = 3
 			// Any client window is fine: a 15-bit inflater reads smaller ones.
 			if _, ok := windowBits(val); hasVal && !ok {

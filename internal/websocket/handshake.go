@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strconv"
 
+	"github.com/gonicorn/gonicorn/internal/ascii"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 )
 
@@ -193,7 +194,7 @@ func AppendHandshakeError(dst []byte, err error) []byte {
 func hasToken(v []byte, token string) bool {
 	found := false
 	forEachListItem(v, func(item []byte) {
-		if !found && equalFold(item, token) {
+		if !found && ascii.EqualFold(item, token) {
 			found = true
 		}
 	})
@@ -208,7 +209,7 @@ func forEachListItem(v []byte, fn func([]byte)) {
 		for i < len(v) && v[i] != ',' {
 			i++
 		}
-		if item := trimOWS(v[:i]); len(item) > 0 {
+		if item := ascii.TrimOWS(v[:i]); len(item) > 0 {
 			fn(item)
 		}
 		if i == len(v) {
@@ -216,35 +217,6 @@ func forEachListItem(v []byte, fn func([]byte)) {
 		}
 		v = v[i+1:]
 	}
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func headerSafe(b []byte) bool {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+
+	"github.com/gonicorn/gonicorn/internal/ascii"
 )
 
 // Header is one header (or trailer) field. Name is as received; Value has
@@ -20,7 +22,7 @@ type Header struct {
 
 // Is reports whether the name equals upper (an upper-case ASCII name),
 // ignoring ASCII case.
-func (h *Header) Is(upper string) bool { return asciiEqualUpper(h.Name, upper) }
+func (h *Header) Is(upper string) bool { return ascii.EqualFold(h.Name, upper) }
 
 // AppendUpperName appends the name upper-cased, as gunicorn reports it.
 func (h *Header) AppendUpperName(dst []byte) []byte { return appendUpper(dst, h.Name) }
@@ -442,7 +444,7 @@ func (p *Parser) readFields(br *bufio.Reader, req *Request, trailer bool) error 
 			if pend.length > cfg.fieldSizeLimit {
 				return errLimitHeaders("limit request headers fields size")
 			}
-			part := trimSPHT(line)
+			part := ascii.TrimOWS(line)
 			// Join in place: the folded value only ever shrinks.
 			p.buf[pend.ve] = ' '
 			n := copy(p.buf[pend.ve+1:], part)
@@ -495,8 +497,8 @@ func (p *Parser) finish(req *Request, pend *pending, trailer bool) error {
 		return errLimitHeaders("limit request headers fields size")
 	}
 	if !trailer {
-		if asciiEqualUpper(name, "EXPECT") {
-			if asciiEqualUpper(value, "100-CONTINUE") {
+		if ascii.EqualFold(name, "EXPECT") {
+			if ascii.EqualFold(value, "100-CONTINUE") {
 				if req.Major > 1 || (req.Major == 1 && req.Minor >= 1) {
 					req.Expect100 = true
 				}
@@ -507,7 +509,7 @@ func (p *Parser) finish(req *Request, pend *pending, trailer bool) error {
 		if p.trusted {
 			for i := range cfg.scheme {
 				sh := &cfg.scheme[i]
-				if len(sh.name) == len(name) && asciiEqualUpper(name, sh.name) {
+				if len(sh.name) == len(name) && ascii.EqualFold(name, sh.name) {
 					scheme := "http"
 					if string(value) == sh.value {
 						scheme = "https"
@@ -544,7 +546,7 @@ func (p *Parser) finish(req *Request, pend *pending, trailer bool) error {
 
 func (p *Parser) isForwarderHeader(name []byte) bool {
 	for _, f := range p.cfg.forwarders {
-		if f == "*" || asciiEqualUpper(name, f) {
+		if f == "*" || ascii.EqualFold(name, f) {
 			return true
 		}
 	}
@@ -577,9 +579,9 @@ func (p *Parser) frame(req *Request) error {
 			if !connSeen && h.Is("CONNECTION") {
 				connSeen = true
 				switch {
-				case asciiEqualUpper(h.Value, "CLOSE"):
+				case ascii.EqualFold(h.Value, "CLOSE"):
 					closeConn = true
-				case asciiEqualUpper(h.Value, "KEEP-ALIVE"):
+				case ascii.EqualFold(h.Value, "KEEP-ALIVE"):
 					closeConn = false
 				}
 			}
@@ -606,18 +608,18 @@ func (p *Parser) frame(req *Request) error {
 					} else {
 						tok, v = v, nil
 					}
-					tok = trimSPHT(tok)
+					tok = ascii.TrimOWS(tok)
 					switch {
-					case asciiEqualUpper(tok, "CHUNKED"):
+					case ascii.EqualFold(tok, "CHUNKED"):
 						if chunked {
 							return errHeader([]byte("TRANSFER-ENCODING"))
 						}
 						chunked = true
-					case asciiEqualUpper(tok, "IDENTITY"):
+					case ascii.EqualFold(tok, "IDENTITY"):
 						if chunked {
 							return errHeader([]byte("TRANSFER-ENCODING"))
 						}
-					case asciiEqualUpper(tok, "GZIP"), asciiEqualUpper(tok, "DEFLATE"), asciiEqualUpper(tok, "COMPRESS"):
+					case ascii.EqualFold(tok, "GZIP"), ascii.EqualFold(tok, "DEFLATE"), ascii.EqualFold(tok, "COMPRESS"):
 						if chunked {
 							return errHeader([]byte("TRANSFER-ENCODING"))
 						}
@@ -667,31 +669,31 @@ func errSchemeHeaders() *Error {
 func forbiddenTrailer(name []byte) bool {
 	switch len(name) {
 	case 2:
-		return asciiEqualUpper(name, "TE")
+		return ascii.EqualFold(name, "TE")
 	case 4:
-		return asciiEqualUpper(name, "HOST")
+		return ascii.EqualFold(name, "HOST")
 	case 5:
-		return asciiEqualUpper(name, "RANGE")
+		return ascii.EqualFold(name, "RANGE")
 	case 6:
-		return asciiEqualUpper(name, "COOKIE") || asciiEqualUpper(name, "EXPECT")
+		return ascii.EqualFold(name, "COOKIE") || ascii.EqualFold(name, "EXPECT")
 	case 7:
-		return asciiEqualUpper(name, "TRAILER") || asciiEqualUpper(name, "UPGRADE")
+		return ascii.EqualFold(name, "TRAILER") || ascii.EqualFold(name, "UPGRADE")
 	case 10:
-		return asciiEqualUpper(name, "CONNECTION") || asciiEqualUpper(name, "KEEP-ALIVE") ||
-			asciiEqualUpper(name, "SET-COOKIE")
+		return ascii.EqualFold(name, "CONNECTION") || ascii.EqualFold(name, "KEEP-ALIVE") ||
+			ascii.EqualFold(name, "SET-COOKIE")
 	case 12:
-		return asciiEqualUpper(name, "MAX-FORWARDS")
+		return ascii.EqualFold(name, "MAX-FORWARDS")
 	case 13:
-		return asciiEqualUpper(name, "AUTHORIZATION") || asciiEqualUpper(name, "CONTENT-RANGE") ||
-			asciiEqualUpper(name, "CACHE-CONTROL")
+		return ascii.EqualFold(name, "AUTHORIZATION") || ascii.EqualFold(name, "CONTENT-RANGE") ||
+			ascii.EqualFold(name, "CACHE-CONTROL")
 	case 14:
-		return asciiEqualUpper(name, "CONTENT-LENGTH")
+		return ascii.EqualFold(name, "CONTENT-LENGTH")
 	case 16:
-		return asciiEqualUpper(name, "CONTENT-ENCODING")
+		return ascii.EqualFold(name, "CONTENT-ENCODING")
 	case 17:
-		return asciiEqualUpper(name, "TRANSFER-ENCODING")
+		return ascii.EqualFold(name, "TRANSFER-ENCODING")
 	case 19:
-		return asciiEqualUpper(name, "PROXY-AUTHORIZATION")
+		return ascii.EqualFold(name, "PROXY-AUTHORIZATION")
 	}
 	return false
 }
@@ -755,24 +757,6 @@ func isRegNameChar(c byte) bool { return regNameTable[c] }
 func isDigit(c byte) bool       { return '0' <= c && c <= '9' }
 func isAlpha(c byte) bool       { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
 
-// asciiEqualUpper compares b to an upper-case ASCII string ignoring ASCII
-// case only (bytes.EqualFold would also fold UTF-8 such as the Kelvin sign).
-func asciiEqualUpper(b []byte, upper string) bool {
-	if len(b) != len(upper) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != upper[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func appendUpper(dst, b []byte) []byte {
 	for _, c := range b {
 		if 'a' <= c && c <= 'z' {
@@ -781,13 +765,6 @@ func appendUpper(dst, b []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-func trimSPHT(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return trimRightSPHT(b)
 }
 
 func trimRightSPHT(b []byte) []byte {

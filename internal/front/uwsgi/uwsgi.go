@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/gonicorn/gonicorn/internal/ascii"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 )
 
@@ -225,7 +226,7 @@ func (p *Parser) fill(req *http1.Request) {
 			req.Headers = append(req.Headers, http1.Header{Name: nameContentLength, Value: v.Value})
 			req.ContentLength = contentLength(v.Value)
 		case "HTTP_CONNECTION":
-			if asciiEqualFold(v.Value, "close") {
+			if ascii.EqualFold(v.Value, "close") {
 				req.KeepAlive = false
 			}
 		}
@@ -242,7 +243,7 @@ func (p *Parser) fill(req *http1.Request) {
 		req.Target = req.Path
 	}
 	switch {
-	case asciiEqualFold(https, "on") || asciiEqualFold(https, "1") || asciiEqualFold(https, "true"):
+	case ascii.EqualFold(https, "on") || ascii.EqualFold(https, "1") || ascii.EqualFold(https, "true"):
 		req.Scheme = "https"
 	case haveScheme:
 		req.Scheme = string(urlScheme)
@@ -300,23 +301,6 @@ func pyStrip(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-// asciiEqualFold is Python's value.lower() == lower for an ASCII lower.
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func errHeader(msg string) *http1.Error {
