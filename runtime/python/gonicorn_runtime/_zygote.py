@@ -165,7 +165,8 @@ class Zygote:
             if reload:
                 # gunicorn re-sets num_workers from the re-read config, which
                 # calls nworkers_changed even with an unchanged count.
-                cfg.nworkers_changed(self.server, cfg.workers, reload.get("old_workers"))
+                old = reload.get("old_workers") if isinstance(reload, dict) else None
+                cfg.nworkers_changed(self.server, cfg.workers, old)
                 cfg.on_reload(self.server)
             else:
                 cfg.on_starting(self.server)
