@@ -450,6 +450,19 @@ class Exchange:
         self.headers = out
         return self.write
 
+    def early_hints(self, headers):
+        """``environ['wsgi.early_hints'](headers)``: a 103 Early Hints response now.
+
+        Ignored once the response started, as gunicorn does; headers are checked
+        like start_response's.
+        """
+        if self.started or self.cancelled:
+            return
+        out = [_check_header(h)[1] for h in headers]
+        head = marshal.dumps(("103 Early Hints", out), 2)
+        self.worker.send((_HDR.pack(len(head), _wire.INFO, 0, 0, self.stream), head),
+                         _HDR_SIZE + len(head))
+
     def write(self, data):
         """The ``write()`` callable of start_response (also used for each chunk)."""
         if type(data) is not bytes:
@@ -931,6 +944,7 @@ class Worker:
         environ.update(self.base_env)
         eof = flags & END
         ex = Exchange(self, stream, environ["REQUEST_METHOD"], eof)
+        environ["wsgi.early_hints"] = ex.early_hints
         if eof and len(payload) == 4 + hl:
             environ["wsgi.input"] = _EMPTY_INPUT
         else:

@@ -1,6 +1,7 @@
 """Round trips through the sync worker with a simulated Go side."""
 
 import io
+import marshal
 import os
 import sys
 import tempfile
@@ -513,6 +514,24 @@ class SyncTest(unittest.TestCase):
             log = h.logtext()
         self.assertEqual(calls, ["GET"])
         self.assertIn("Exception in post_request hook", log)
+
+    def test_early_hints(self):
+        def app(environ, start_response):
+            environ["wsgi.early_hints"]([("Link", "</a.css>; rel=preload")])
+            start_response("200 OK", [("Content-Length", "2")])
+            yield b"o"
+            environ["wsgi.early_hints"]([("Link", "</late.css>")])  # headers sent: ignored
+            yield b"k"
+
+        with Harness(app) as h:
+            h.go.request(1, environ())
+            typ, _, stream, payload = h.go.frame()
+            self.assertEqual((typ, stream), (_wire.INFO, 1))
+            self.assertEqual(marshal.loads(payload),
+                             ("103 Early Hints", [("Link", "</a.css>; rel=preload")]))
+            status, _, body, frames = h.go.response(1)
+            self.assertEqual((status, body), ("200 OK", b"ok"))
+            self.assertNotIn(_wire.INFO, [f[0] for f in frames])
 
     def test_max_requests_recycle(self):
         with Harness(hello_app, {"max_requests": 2, "max_requests_jitter": 0}) as h:
