@@ -1,6 +1,7 @@
 package front
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -89,7 +90,15 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 		// An ASGI app may answer while the body still streams in (full
 		// duplex), so it gets what has arrived; a WSGI worker gets up to
 		// 64 KiB before it is taken, so a slow client holds none.
-		initial, x.bodyDone, err = readBody(initial, x.body, want, !x.srv.asgi.Load())
+		greedy := !x.srv.asgi.Load()
+		initial, x.bodyDone, err = readBody(initial, x.body, want, greedy)
+		if err == nil && greedy && !x.bodyDone {
+			// A WSGI worker gets the request once the whole body is here:
+			// the rest waits in memory up to a bound, then in a temp file.
+			var cleanup func()
+			x.body, cleanup, err = spool(x.body)
+			defer cleanup()
+		}
 		if err != nil {
 			if slot.W != nil {
 				cfg.Pool.Release(slot)
@@ -374,6 +383,43 @@ func (x *exchange) bodyFailed(err error) {
 		x.srv.cfg.ErrorLog.Warning("Invalid request from ip=%s: %s", x.peer.logIP(), he.Msg)
 		x.out.fail(he.Status, he.Msg)
 	}
+}
+
+// spoolMemory is how much of a request body the front keeps in memory
+// before it spools the rest to a temporary file.
+const spoolMemory = 1 << 20
+
+// spool reads body to its end and returns a reader of what it read.
+func spool(body io.Reader) (io.Reader, func(), error) {
+	mem := make([]byte, 0, 64<<10)
+	for len(mem) < spoolMemory {
+		if len(mem) == cap(mem) {
+			mem = append(mem, 0)[:len(mem)]
+		}
+		n, err := body.Read(mem[len(mem):cap(mem)])
+		mem = mem[:len(mem)+n]
+		if err == io.EOF {
+			return bytes.NewReader(mem), func() {}, nil
+		}
+		if err != nil {
+			return nil, func() {}, err
+		}
+	}
+	f, err := os.CreateTemp("", "gonicorn-body-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	os.Remove(f.Name()) // unlinked: gone with the descriptor, whatever happens
+	cleanup := func() { f.Close() }
+	if _, err := io.Copy(f, body); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	return io.MultiReader(bytes.NewReader(mem), f), cleanup, nil
 }
 
 // readBody appends up to want body bytes to buf. done means the body
