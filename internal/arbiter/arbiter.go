@@ -64,6 +64,9 @@ type Arbiter struct {
 	booted   bool
 	stopping bool
 
+	crashes    int       // quick deaths in a row (see noteExit)
+	spawnAfter time.Time // no spawning before this, after crashes
+
 	// OnReopen reopens the Go-side log files on USR1.
 	OnReopen func()
 	// OnPromote runs when the old master of a USR2 upgrade went away.
@@ -407,6 +410,9 @@ func (a *Arbiter) manage() {
 		return
 	}
 	live := a.live()
+	if len(live) < a.target && time.Now().Before(a.spawnAfter) {
+		return // backing off after crashes; the tick comes back
+	}
 	for i := len(live); i < a.target; i++ {
 		a.spawn()
 	}
@@ -515,6 +521,7 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 			return 0, false
 		}
 		a.forgetSlot(s)
+		a.noteExit(s)
 		code := -1
 		if e.Signal != nil {
 			sig := syscall.Signal(*e.Signal)
@@ -544,6 +551,24 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// crashWindow: a worker that dies this soon after its spawn, unasked,
+// counts as a crash; repeated crashes space the respawns out, so a broken
+// deploy does not fork in a tight loop.
+const crashWindow = time.Second
+
+func (a *Arbiter) noteExit(s *slot) {
+	if s.retire || s.oldGen || a.stopping || time.Since(s.w.Born()) > crashWindow {
+		if s.w.Info().PID != 0 {
+			a.crashes = 0
+		}
+		return
+	}
+	a.crashes++
+	delay := 100 * time.Millisecond << min(a.crashes-1, 7) // up to 12.8 s
+	a.spawnAfter = time.Now().Add(delay)
+	a.log.Warning("Worker (pid:%d) died %v after it was started; next spawn in %v", s.w.PID(), time.Since(s.w.Born()).Round(time.Millisecond), delay)
 }
 
 // forgetSlot removes an exited worker from the table.
