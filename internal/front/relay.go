@@ -264,6 +264,9 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 			}
 			x.started = true
 			err = x.writeBody(body)
+			if err == nil && asgi && !ev.End() {
+				err = x.grant(st, len(body)) // the first body bytes count against the window too
+			}
 		case wire.RespBody:
 			err = x.writeBody(ev.Payload)
 			if err == nil && asgi && !ev.End() {
