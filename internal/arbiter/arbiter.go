@@ -521,7 +521,6 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 			return 0, false
 		}
 		a.forgetSlot(s)
-		a.noteExit(s)
 		code := -1
 		if e.Signal != nil {
 			sig := syscall.Signal(*e.Signal)
@@ -540,6 +539,7 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 				a.log.Error("Worker (pid:%d) exited with code %d.", e.PID, code)
 			}
 		}
+		a.noteExit(s)
 		switch code {
 		case ExitWorkerBoot:
 			return a.halt("Worker failed to boot.", ExitWorkerBoot, false), true
@@ -553,22 +553,22 @@ func (a *Arbiter) onZygote(ev zygote.Event) (int, bool) {
 	return 0, false
 }
 
-// crashWindow: a worker that dies this soon after its spawn, unasked,
-// counts as a crash; repeated crashes space the respawns out, so a broken
-// deploy does not fork in a tight loop.
-const crashWindow = time.Second
-
+// noteExit spaces respawns out when workers die while they boot (before
+// their HELLO), unasked: a broken deploy must not fork in a tight loop. A
+// worker that booted and then died (killed, crashed on a request) is
+// replaced at once, as gunicorn does.
 func (a *Arbiter) noteExit(s *slot) {
-	if s.retire || s.oldGen || a.stopping || time.Since(s.w.Born()) > crashWindow {
-		if s.w.Info().PID != 0 {
-			a.crashes = 0
-		}
+	if s.retire || s.oldGen || a.stopping {
+		return
+	}
+	if s.w.Info().PID != 0 { // it said HELLO: it booted
+		a.crashes = 0
 		return
 	}
 	a.crashes++
 	delay := 100 * time.Millisecond << min(a.crashes-1, 7) // up to 12.8 s
 	a.spawnAfter = time.Now().Add(delay)
-	a.log.Warning("Worker (pid:%d) died %v after it was started; next spawn in %v", s.w.PID(), time.Since(s.w.Born()).Round(time.Millisecond), delay)
+	a.log.Warning("Worker (pid:%d) died while booting, %v after it was started; next spawn in %v", s.w.PID(), time.Since(s.w.Born()).Round(time.Millisecond), delay)
 }
 
 // forgetSlot removes an exited worker from the table.
