@@ -112,7 +112,7 @@ func TestSpareSkipsSlowWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := w.Open(1) // the worker is now busy on a request
+	st := w.Open(1, nil) // the worker is now busy on a request
 	defer st.Close()
 	time.Sleep(3 * spareMaxBusy)
 	if got, err := p.Acquire(30*time.Millisecond, nil); !errors.Is(err, ErrTimeout) {

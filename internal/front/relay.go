@@ -125,7 +125,7 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 		x.out.fail(500, err.Error())
 		return buf, initial, false
 	}
-	st := w.Open(id)
+	st := w.Open(id, func() { cfg.Pool.Release(slot) })
 	ok := true
 	if err := w.Write(buf); err != nil {
 		x.out.fail(502, "The worker went away.")
@@ -133,8 +133,7 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 	} else {
 		buf, ok = x.run(st, buf)
 	}
-	idle := st.Close()
-	cfg.Pool.Release(slot)
+	idle := st.Close() // gives the slot back, if the last frame did not already
 	if idle && cfg.WorkerIdle != nil {
 		cfg.WorkerIdle(w)
 	}

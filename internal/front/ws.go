@@ -38,9 +38,9 @@ type websocketSession struct {
 func (c *conn) serveWebSocket(x *exchange, slot dispatch.Slot) {
 	cfg := &c.s.cfg
 	w := slot.W
-	defer cfg.Pool.Release(slot)
 	hs, err := websocket.CheckUpgrade(x.req)
 	if err != nil {
+		cfg.Pool.Release(slot)
 		c.bw.Flush()
 		c.nc.Write(websocket.AppendHandshakeError(nil, err))
 		return
@@ -58,7 +58,7 @@ func (c *conn) serveWebSocket(x *exchange, slot dispatch.Slot) {
 	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
 	wire.PutHeader(buf, wire.Request, wire.FlagEnd, id, uint32(len(buf)-wire.HeaderSize))
 	c.frame = buf
-	st := w.Open(id)
+	st := w.Open(id, func() { cfg.Pool.Release(slot) })
 	defer func() {
 		if st.Close() && cfg.WorkerIdle != nil {
 			cfg.WorkerIdle(w)

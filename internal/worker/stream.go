@@ -3,6 +3,7 @@ package worker
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/wire"
@@ -30,6 +31,20 @@ type Stream struct {
 	mu     sync.Mutex
 	queue  []Event
 	notify chan struct{}
+
+	// onDone runs once, when the worker has sent the stream's last frame
+	// (in the worker's reader goroutine) or the stream closes, whichever
+	// comes first. The front gives the worker slot back there, so the next
+	// request reaches the worker without waiting for this response to be
+	// written to its client.
+	onDone func()
+	done   atomic.Bool
+}
+
+func (s *Stream) workerDone() {
+	if s.onDone != nil && s.done.CompareAndSwap(false, true) {
+		s.onDone()
+	}
 }
 
 // ID is the stream id used on the wire.
@@ -94,6 +109,7 @@ func (s *Stream) NextOr(done <-chan struct{}, t1, t2 <-chan time.Time) (Event, i
 // queued. It reports whether a draining worker went
 // idle, which the caller passes on to the arbiter.
 func (s *Stream) Close() (idle bool) {
+	s.workerDone()
 	idle = s.w.finish(s)
 	s.mu.Lock()
 	for _, e := range s.queue {

@@ -203,6 +203,11 @@ func (w *Worker) readLoop(notices chan<- Notice) error {
 			if s == nil && ev.File != nil {
 				ev.File.Close() // the request was cancelled
 			}
+			if s != nil && (ev.End() || f.Type == wire.Abort) {
+				// The worker is done with this stream: its slot can take the
+				// next request now, while the front still writes this response.
+				s.workerDone()
+			}
 		default:
 			return fmt.Errorf("worker: unexpected %s frame from worker", wire.TypeName(f.Type))
 		}
@@ -210,8 +215,9 @@ func (w *Worker) readLoop(notices chan<- Notice) error {
 }
 
 // Open registers a request stream before its REQUEST frame is written.
-func (w *Worker) Open(id uint32) *Stream {
-	s := &Stream{id: id, w: w, notify: make(chan struct{}, 1)}
+// onDone (may be nil) runs once the worker is done with it; see Stream.
+func (w *Worker) Open(id uint32, onDone func()) *Stream {
+	s := &Stream{id: id, w: w, notify: make(chan struct{}, 1), onDone: onDone}
 	w.mu.Lock()
 	w.streams[id] = s
 	w.mu.Unlock()

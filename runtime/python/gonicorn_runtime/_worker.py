@@ -578,6 +578,15 @@ class Exchange:
         for item in it:
             if type(item) is not bytes:
                 raise TypeError("%r is not a byte" % (item,))
+            length = self.response_length
+            if (not self.started and length is not None and len(item) >= length
+                    and not self.omit and length <= _MAX_CHUNK):
+                # A framework response (Flask, Django) is an iterable whose first chunk
+                # holds the whole Content-Length: one frame with END, not a head frame
+                # and a body frame (half the writes on both sides). Bytes past the
+                # Content-Length are never sent, so iteration stops here.
+                self._send_response(self._head(), item[:length], END)
+                return
             emit(item)
             if self.started:
                 # A streaming app (SSE) must notice a client that left.

@@ -515,6 +515,29 @@ class SyncTest(unittest.TestCase):
         self.assertEqual(calls, ["GET"])
         self.assertIn("Exception in post_request hook", log)
 
+    def test_iterable_filling_content_length_is_one_frame(self):
+        closed = []
+
+        class Body:
+            def __iter__(self):
+                yield b"hello"
+                raise AssertionError("iterated past the Content-Length")
+
+            def close(self):
+                closed.append(True)
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Length", "5")])
+            return Body()
+
+        with Harness(app) as h:
+            h.go.request(1, environ())
+            typ, flags, _, _ = h.go.frame()
+            self.assertEqual((typ, flags & _wire.FLAG_END), (_wire.RESPONSE, _wire.FLAG_END))
+            h.go.request(2, environ())
+            self.assertEqual(h.go.response(2)[0], "200 OK")
+        self.assertEqual(closed, [True, True])  # close() ran for both requests
+
     def test_early_hints(self):
         def app(environ, start_response):
             environ["wsgi.early_hints"]([("Link", "</a.css>; rel=preload")])
