@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -31,6 +32,13 @@ import (
 )
 
 func main() {
+	// The Go side shares the machine with the Python workers, which do the
+	// heavier work per request; with every core, idle Go threads spin looking
+	// for work and take CPU from Python (measured in docs/benchmarks.md).
+	// GOMAXPROCS in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(max(1, runtime.NumCPU()/2))
+	}
 	// GONICORN_CPUPROFILE=FILE writes a Go CPU profile of the master, for
 	// finding where the front spends its time (see docs/benchmarks.md).
 	if path := os.Getenv("GONICORN_CPUPROFILE"); path != "" {
