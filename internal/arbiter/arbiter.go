@@ -616,7 +616,10 @@ func (a *Arbiter) murder() {
 			}
 			continue
 		}
-		if a.opt.Timeout > 0 && w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout {
+		// sync: a request running past --timeout; other classes: a main loop
+		// silent past --timeout (gunicorn's heartbeat semantics).
+		if a.opt.Timeout > 0 && (w.SilentFor(now) > a.opt.Timeout ||
+			(!w.Info().Heartbeat && w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout)) {
 			a.log.Critical("WORKER TIMEOUT (pid:%d)", w.PID())
 			s.aborted = now
 			_ = w.Signal(syscall.SIGABRT)

@@ -31,6 +31,8 @@ const (
 	WSMsg    byte = 0x51 // both: kind byte (1 text, 2 binary) + whole message
 	WSClose  byte = 0x52 // both: u16 close code + UTF-8 reason
 	Recycle  byte = 0x30 // W→G, stream 0: JSON {"reason": ...}
+	// Heartbeat is W→G, stream 0, empty: a non-sync worker's main loop is alive.
+	Heartbeat byte = 0x31
 
 	LoadConfig byte = 0x40 // G→Z
 	Config     byte = 0x41 // Z→G
@@ -51,7 +53,7 @@ const SendfileToEnd = ^uint64(0)
 
 var typeNames = [256]string{
 	Hello: "HELLO", Request: "REQUEST", ReqBody: "REQ_BODY", More: "MORE", Cancel: "CANCEL", Window: "WINDOW",
-	Response: "RESPONSE", RespBody: "RESP_BODY", Sendfile: "SENDFILE", Abort: "ABORT", Info: "INFO", WSAccept: "WS_ACCEPT", WSMsg: "WS_MSG", WSClose: "WS_CLOSE", Recycle: "RECYCLE",
+	Response: "RESPONSE", RespBody: "RESP_BODY", Sendfile: "SENDFILE", Abort: "ABORT", Info: "INFO", WSAccept: "WS_ACCEPT", WSMsg: "WS_MSG", WSClose: "WS_CLOSE", Recycle: "RECYCLE", Heartbeat: "HEARTBEAT",
 	LoadConfig: "LOAD_CONFIG", Config: "CONFIG", Start: "START", Started: "STARTED",
 	Spawn: "SPAWN", Spawned: "SPAWNED", Exited: "EXITED", Hook: "HOOK", Stop: "STOP",
 }

@@ -45,6 +45,9 @@ type Hello struct {
 	AppKind     string `json:"app_kind"`
 	WorkerClass string `json:"worker_class"`
 	Capacity    int    `json:"capacity"`
+	// Heartbeat: the worker sends HEARTBEAT from its main loop, and --timeout
+	// is judged by it (gunicorn's semantics for non-sync classes).
+	Heartbeat bool `json:"heartbeat"`
 }
 
 // Notice is what a worker's reader reports to the arbiter.
@@ -68,7 +71,7 @@ type Worker struct {
 	pid      atomic.Int64
 	state    atomic.Int32
 	inflight atomic.Int32
-	hello    Hello
+	hello    atomic.Pointer[Hello] // set once by the reader goroutine
 	born     time.Time
 
 	mu      sync.Mutex
@@ -76,6 +79,8 @@ type Worker struct {
 
 	// oldest in-flight request start, for the timeout check (unix nanos, 0 = idle)
 	busySince atomic.Int64
+	// last HELLO or HEARTBEAT (unix nanos)
+	lastBeat atomic.Int64
 }
 
 // New wraps a worker channel.
@@ -97,7 +102,13 @@ func (w *Worker) SetPID(pid int) {
 func (w *Worker) State() State { return State(w.state.Load()) }
 
 // Info is the HELLO the worker sent.
-func (w *Worker) Info() Hello { return w.hello }
+// It is the zero Hello until the HELLO arrived.
+func (w *Worker) Info() Hello {
+	if h := w.hello.Load(); h != nil {
+		return *h
+	}
+	return Hello{}
+}
 
 // Usable reports whether new requests may go to this worker.
 func (w *Worker) Usable() bool { return w.State() == Ready }
@@ -122,6 +133,16 @@ func (w *Worker) Inflight() int { return int(w.inflight.Load()) }
 func (w *Worker) BusyFor(now time.Time) time.Duration {
 	t := w.busySince.Load()
 	if t == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, t))
+}
+
+// SilentFor is how long a heartbeat worker has not been heard from; 0 for
+// workers that do not send heartbeats or have not booted.
+func (w *Worker) SilentFor(now time.Time) time.Duration {
+	t := w.lastBeat.Load()
+	if t == 0 || !w.Info().Heartbeat {
 		return 0
 	}
 	return now.Sub(time.Unix(0, t))
@@ -166,16 +187,20 @@ func (w *Worker) readLoop(notices chan<- Notice) error {
 			if err != nil {
 				return err
 			}
-			if err := json.Unmarshal(doc, &w.hello); err != nil {
+			var h Hello
+			if err := json.Unmarshal(doc, &h); err != nil {
 				return fmt.Errorf("worker: bad HELLO: %w", err)
 			}
-			if w.hello.Capacity < 1 {
-				w.hello.Capacity = 1
+			if h.Capacity < 1 {
+				h.Capacity = 1
 			}
+			w.hello.Store(&h)
+			w.lastBeat.Store(time.Now().UnixNano())
 			w.state.CompareAndSwap(int32(Booting), int32(Ready))
 			w.state.CompareAndSwap(int32(Spawning), int32(Ready))
-			h := w.hello
 			notices <- Notice{W: w, Hello: &h}
+		case wire.Heartbeat:
+			w.lastBeat.Store(time.Now().UnixNano())
 		case wire.Recycle:
 			var r struct{ Reason string }
 			_ = json.Unmarshal(f.Payload, &r)
