@@ -8,12 +8,15 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -230,10 +233,10 @@ func arbiterOptions(cfg *config.Config) arbiter.Options {
 // reload is HUP: a fresh zygote evaluates the config file again (and, with
 // --preload, imports the app's new code), as gunicorn re-reads its config.
 // Listener, logging and front settings stay as they were started.
-func reload(args []string, python string, oldWorkers int) (*zygote.Zygote, arbiter.Options, error) {
+func reload(args []string, python string, oldWorkers int) (*zygote.Zygote, *config.Config, error) {
 	z, err := zygote.Start(zygote.Options{Python: python, Version: config.Version})
 	if err != nil {
-		return nil, arbiter.Options{}, err
+		return nil, nil, err
 	}
 	cfg, err := config.Parse(args, os.Environ(), func(spec string) (map[string]any, error) {
 		raw, err := z.LoadConfig(spec, "")
@@ -247,9 +250,9 @@ func reload(args []string, python string, oldWorkers int) (*zygote.Zygote, arbit
 	}
 	if err != nil {
 		z.Kill()
-		return nil, arbiter.Options{}, err
+		return nil, nil, err
 	}
-	return z, arbiterOptions(cfg), nil
+	return z, cfg, nil
 }
 
 func serve(args []string, cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
@@ -331,16 +334,8 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		elog.Error("%v", err)
 		return arbiter.ExitConfig
 	}
-	names := make([]string, len(listeners))
-	fls := make([]*front.Listener, len(listeners))
-	for i, l := range listeners {
-		names[i] = l.String()
-		fls[i] = &front.Listener{Listener: l.Listener, Scheme: "http", Protocol: cfg.String("protocol")}
-		if tlsConf != nil {
-			fls[i].Scheme, fls[i].TLS = "https", tlsConf
-		}
-	}
-	elog.Info("Listening at: %s (%d)", strings.Join(names, ","), os.Getpid())
+	fls := frontListeners(listeners, cfg, tlsConf)
+	elog.Info("Listening at: %s (%d)", listenerNames(listeners), os.Getpid())
 	elog.Info("Using worker: %s", cfg.WorkerClassDisplay())
 	if err := systemd.Notify(systemd.Booted); err != nil {
 		elog.Debug("sd_notify failed: %v", err)
@@ -386,7 +381,34 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 	}
 	arb.Reexec = func() (*exec.Cmd, error) { return reexec(listeners) }
 	arb.Reload = func(oldWorkers int) (*zygote.Zygote, arbiter.Options, error) {
-		return reload(args, cfg.String("python"), oldWorkers)
+		z2, cfg2, err := reload(args, cfg.String("python"), oldWorkers)
+		if err != nil {
+			return nil, arbiter.Options{}, err
+		}
+		// gunicorn's HUP also re-runs the logger setup and rebinds when the
+		// bind setting changed.
+		if lvl, err := logging.ParseLevel(cfg2.String("loglevel")); err == nil {
+			elog.SetLevel(lvl)
+		}
+		arb.OnReopen()
+		if !slices.Equal(cfg2.Strings("bind"), cfg.Strings("bind")) {
+			if ls, err := bind(cfg2, elog, tlsConf != nil); err != nil {
+				elog.Error("Cannot bind %v, keeping %v: %v", cfg2.Strings("bind"), cfg.Strings("bind"), err)
+			} else {
+				var old []net.Listener
+				for _, l := range listeners {
+					old = append(old, l.Listener)
+				}
+				fr.Swap(frontListeners(ls, cfg2, tlsConf), old)
+				for _, l := range listeners {
+					l.Close()
+				}
+				listeners = ls
+				elog.Info("Listening at: %s", listenerNames(ls))
+			}
+		}
+		cfg = cfg2
+		return z2, arbiterOptions(cfg2), nil
 	}
 	arb.OnReopen = func() {
 		if err := elog.Reopen(); err != nil {
@@ -416,6 +438,27 @@ func startSettings(cfg *config.Config) map[string]any {
 		s["wsgi_app"] = uri
 	}
 	return s
+}
+
+// frontListeners wraps bound sockets for the front.
+func frontListeners(ls []*listen.Listener, cfg *config.Config, tlsConf *tls.Config) []*front.Listener {
+	out := make([]*front.Listener, len(ls))
+	for i, l := range ls {
+		out[i] = &front.Listener{Listener: l.Listener, Scheme: "http", Protocol: cfg.String("protocol")}
+		if tlsConf != nil {
+			out[i].Scheme, out[i].TLS = "https", tlsConf
+		}
+	}
+	return out
+}
+
+// listenerNames is gunicorn's "Listening at:" list.
+func listenerNames(ls []*listen.Listener) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.String()
+	}
+	return strings.Join(names, ",")
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }

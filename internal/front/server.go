@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,24 @@ func (s *Server) Serve(ls []*Listener) {
 	for _, l := range ls {
 		s.acceptWG.Add(1)
 		go s.acceptLoop(l)
+	}
+}
+
+// Swap starts accepting on add and stops accepting on remove (a HUP that
+// changed bind); connections already accepted on remove keep being served.
+func (s *Server) Swap(add []*Listener, remove []net.Listener) {
+	s.Serve(add)
+	s.mu.Lock()
+	kept := s.listeners[:0]
+	for _, l := range s.listeners {
+		if !slices.Contains(remove, l.Listener) {
+			kept = append(kept, l)
+		}
+	}
+	s.listeners = kept
+	s.mu.Unlock()
+	for _, l := range remove {
+		l.Close()
 	}
 }
 
