@@ -621,6 +621,7 @@ func (a *Arbiter) murder() {
 		if a.opt.Timeout > 0 && (w.SilentFor(now) > a.opt.Timeout ||
 			(!w.Info().Heartbeat && w.Info().Capacity == 1 && w.BusyFor(now) > a.opt.Timeout)) {
 			a.log.Critical("WORKER TIMEOUT (pid:%d)", w.PID())
+			w.MarkTimedOut()
 			s.aborted = now
 			_ = w.Signal(syscall.SIGABRT)
 		}

@@ -234,8 +234,14 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 		}
 		if ev.Err != nil {
 			if !x.started {
-				elog.Error("Worker (pid:%d) went away while handling %s %s; answered 502", x.w.PID(), x.req.Method, x.req.Target)
-				x.out.fail(502, "The worker handling this request exited.")
+				if x.w.TimedOut() {
+					x.status = 504
+					x.out.fail(504, "The worker handling this request timed out.")
+				} else {
+					elog.Error("Worker (pid:%d) went away while handling %s %s; answered 502", x.w.PID(), x.req.Method, x.req.Target)
+					x.status = 502
+					x.out.fail(502, "The worker handling this request exited.")
+				}
 			}
 			return buf, false
 		}

@@ -81,6 +81,7 @@ type Worker struct {
 	busySince atomic.Int64
 	// last HELLO or HEARTBEAT (unix nanos)
 	lastBeat atomic.Int64
+	timedOut atomic.Bool
 }
 
 // New wraps a worker channel.
@@ -147,6 +148,13 @@ func (w *Worker) SilentFor(now time.Time) time.Duration {
 	}
 	return now.Sub(time.Unix(0, t))
 }
+
+// MarkTimedOut records that the arbiter is killing the worker for its
+// --timeout; the requests it held are then answered 504, not 502.
+func (w *Worker) MarkTimedOut() { w.timedOut.Store(true) }
+
+// TimedOut reports MarkTimedOut.
+func (w *Worker) TimedOut() bool { return w.timedOut.Load() }
 
 // Signal sends a signal to the worker process.
 func (w *Worker) Signal(sig syscall.Signal) error {

@@ -27,7 +27,8 @@ from . import _app, _wire
 __all__ = ["ASGIWorker", "HTTPCycle", "FrameReader", "Request", "UVICORN_CLASSES",
            "INFO", "WS_ACCEPT", "WS_MSG", "WS_CLOSE", "HIGH_WATER"]
 from ._worker import (Worker, ClientDisconnected, ERROR_500_HEAD, ERROR_500_BODY, RUNTIME,
-                      _CACHE_MAX, _H_LENGTH, _H_DROP, _check_header)
+                      _CACHE_MAX, _H_LENGTH, _H_DROP, _check_header, dump_tasks,
+                      heartbeat_interval)
 
 INFO, WS_ACCEPT, WS_MSG, WS_CLOSE = _wire.INFO, _wire.WS_ACCEPT, _wire.WS_MSG, _wire.WS_CLOSE
 TYPE_NAMES = _wire.TYPE_NAMES
@@ -540,6 +541,7 @@ class ASGIWorker(Worker):
     name = "asgi"
     multithread = False
     switched = False
+    heartbeat = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -554,6 +556,7 @@ class ASGIWorker(Worker):
         self.out = []
         self.out_n = 0
         self.flush_handle = None
+        self.beat_handle = None
         self.paused = False
         self.drain_waiters = []
         self.lifespan = None
@@ -668,6 +671,7 @@ class ASGIWorker(Worker):
             "pid": os.getpid(), "worker_id": self.worker_id, "runtime": RUNTIME,
             "python": "%d.%d.%d" % sys.version_info[:3],
             "app_kind": "asgi", "worker_class": self.name, "capacity": self.capacity,
+            "heartbeat": self.heartbeat,
         }
         payload = _wire.encode_hello(doc)
         self.send((_HDR.pack(len(payload), _wire.HELLO, 0, 0, 0), payload), len(payload) + _HS)
@@ -716,7 +720,34 @@ class ASGIWorker(Worker):
 
         if not self.stopping.done():  # INT/QUIT/EOF during startup: no HELLO
             self.send_hello()
+            self._start_heartbeat()
         return await self._serve()
+
+    def _start_heartbeat(self):
+        # A loop callback: app code that blocks the loop (CPU work, time.sleep in an
+        # async def) stops it, and Go aborts the worker after --timeout.
+        interval = heartbeat_interval(self.cfg)
+        if interval is not None:
+            self.beat_handle = self.loop.call_later(interval, self._beat, interval)
+
+    def _beat(self, interval):
+        self.beat_handle = None
+        if self.closed:
+            return
+        self.send_heartbeat()
+        self.beat_handle = self.loop.call_later(interval, self._beat, interval)
+
+    def dump_pending(self):
+        loop = self.loop
+        if loop is None:
+            return
+        by_task = {}
+        for stream, c in list(self.streams.items()):
+            if c.task is not None:
+                sc = c.scope
+                by_task[c.task] = "stream %d: %s %s" % (
+                    stream, sc.get("method", sc.get("type", "?").upper()), sc.get("path"))
+        dump_tasks(self.log, loop, by_task.get)
 
     async def _serve(self):
         how = await self.stopping
@@ -733,6 +764,9 @@ class ASGIWorker(Worker):
         return 0
 
     async def _close(self):
+        if self.beat_handle is not None:
+            self.beat_handle.cancel()
+            self.beat_handle = None
         self.flush()
         if self.transport is not None and not self.closed:
             self.transport.close()

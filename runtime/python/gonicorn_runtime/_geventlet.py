@@ -57,6 +57,10 @@ class EventletWorker(GreenWorker):
         import eventlet
         eventlet.sleep(0)
 
+    def sleep(self, seconds):
+        import eventlet
+        eventlet.sleep(seconds)
+
     # GreenSocket forwards sendmsg to the raw non-blocking socket, so a full buffer
     # shows up as EAGAIN: wait in the hub for room, then send the rest.
 

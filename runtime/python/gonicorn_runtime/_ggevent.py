@@ -10,10 +10,12 @@ zygote.
 """
 
 import importlib
+import os
 import sys
 
 from . import _app, _wire
-from ._worker import Worker, ChannelClosed, END, REQUEST, REQ_BODY, CANCEL
+from ._worker import (Worker, ChannelClosed, END, REQUEST, REQ_BODY, CANCEL,
+                      format_frames, heartbeat_interval)
 
 
 def need_package(worker, package, modules=None):
@@ -41,6 +43,7 @@ class GreenWorker(Worker):
     loads_app_itself = True
     # Greenlets of one process may run the app at the same time (PEP 3333's meaning).
     multithread = True
+    heartbeat = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,6 +88,10 @@ class GreenWorker(Worker):
 
     def spawn_raw(self, fn, *args):
         """Run ``fn`` in a new greenlet outside the request pool."""
+        raise NotImplementedError
+
+    def sleep(self, seconds):
+        """Sleep in the hub (other greenlets run meanwhile)."""
         raise NotImplementedError
 
     # -- boot -----------------------------------------------------------------------
@@ -135,10 +142,61 @@ class GreenWorker(Worker):
         with self.wlock:
             Worker.send_fd(self, bufs, fd, total)
 
+    def _heartbeat(self, interval):
+        # A greenlet that sleeps in the hub: a greenlet that never yields (CPU work,
+        # an unpatched blocking call) blocks the hub, this stops, and Go aborts the
+        # worker after --timeout.
+        while not self.closed:
+            self.sleep(interval)
+            if self.closed:
+                return
+            try:
+                self.send_heartbeat()
+            except ChannelClosed:
+                return
+
+    def dump_pending(self):
+        """Log the stack of every live greenlet but the running one (which the
+        thread dump shows), each headed with the request it serves."""
+        import gc
+        try:
+            from greenlet import greenlet, getcurrent
+        except ImportError:
+            return
+        current = getcurrent()
+        parts = []
+        for g in gc.get_objects():
+            if not isinstance(g, greenlet) or g is current or g.dead:
+                continue
+            frame = g.gr_frame
+            if frame is None:
+                continue
+            frames = []
+            head = None
+            f = frame
+            while f is not None:
+                frames.append(f)
+                if head is None and f.f_code is GreenWorker._run_one.__code__:
+                    env = f.f_locals.get("environ") or {}
+                    ex = f.f_locals.get("ex")
+                    head = "stream %s: %s %s" % (getattr(ex, "stream", "?"),
+                                                 env.get("REQUEST_METHOD"),
+                                                 env.get("RAW_URI"))
+                f = f.f_back
+            frames.reverse()
+            parts.append("Greenlet %s at 0x%x%s, most recent call last:\n%s"
+                         % (type(g).__name__, id(g), " serving " + head if head else "",
+                            format_frames(frames)))
+        self.log.error("Worker aborted (pid: %s). Stack of every live greenlet (%d):\n%s",
+                       os.getpid(), len(parts), "\n".join(parts))
+
     def run(self):
         reader = self.reader
         recv_into = self.sock.recv_into
         exchanges = self.exchanges
+        interval = heartbeat_interval(self.cfg)
+        if interval is not None:
+            self.spawn_raw(self._heartbeat, interval)
         try:
             while True:
                 f = reader.next_frame()
@@ -254,3 +312,7 @@ class GeventWorker(GreenWorker):
     def idle(self):
         import gevent
         gevent.sleep(0)
+
+    def sleep(self, seconds):
+        import gevent
+        gevent.sleep(seconds)

@@ -6,16 +6,20 @@ one lock so frames never interleave mid-frame. Capacity (what Go may send at onc
 ``threads``.
 """
 
+import select
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _wire
-from ._worker import Worker, ChannelClosed, END, REQUEST, REQ_BODY, CANCEL
+from ._worker import (Worker, ChannelClosed, END, REQUEST, REQ_BODY, CANCEL,
+                      heartbeat_interval)
 
 
 class ThreadWorker(Worker):
     name = "gthread"
     multithread = True
+    heartbeat = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,12 +53,32 @@ class ThreadWorker(Worker):
     def run(self):
         reader = self.reader
         recv_into = self.sock.recv_into
+        # HEARTBEAT leaves from this (main) thread, between reads: a stuck main thread
+        # goes silent and Go aborts it. The read waits in poll() so that an idle
+        # worker wakes up to send it; the socket itself stays blocking, so sends from
+        # the pool never time out.
+        interval = heartbeat_interval(self.cfg)
+        poller = None
+        if interval is not None:
+            poller = select.poll()
+            poller.register(self.sock.fileno(), select.POLLIN)
+            next_beat = time.monotonic() + interval
         try:
             while True:
                 f = reader.next_frame()
                 if f is None:
                     if not self.alive and not self.exchanges:
                         break
+                    if poller is not None:
+                        now = time.monotonic()
+                        if now >= next_beat:
+                            try:
+                                self.send_heartbeat()
+                            except ChannelClosed:
+                                break
+                            next_beat = now + interval
+                        if not poller.poll(max(0.0, next_beat - now) * 1000.0):
+                            continue
                     try:
                         n = recv_into(reader.writable())
                     except OSError:

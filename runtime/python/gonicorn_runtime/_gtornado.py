@@ -32,7 +32,7 @@ from . import _wire
 from ._ggevent import need_package
 from ._worker import (Worker, ChannelClosed, HOP_HEADERS, END, REQUEST, REQ_BODY, CANCEL,
                       MORE, RESPONSE, RESP_BODY, ABORT, ERROR_500_HEAD, ERROR_500_BODY,
-                      RUNTIME)
+                      RUNTIME, dump_tasks, heartbeat_interval)
 
 _HDR = struct.Struct("<IBBHI")
 _HDR_HL = struct.Struct("<IBBHII")
@@ -68,6 +68,7 @@ class AsyncWorker(Worker):
 
     name = "asyncio"
     package = None
+    heartbeat = True
     # An aiohttp app factory is a coroutine function: _boot must not mistake it for an
     # ASGI app and swap in the asgi worker.
     loads_app_itself = True
@@ -83,6 +84,7 @@ class AsyncWorker(Worker):
         self.out = collections.deque()   # [bytes, fd or -1] not yet sent
         self.out_size = 0
         self.drain_waiters = []
+        self.beat = None
 
     # -- boot -----------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class AsyncWorker(Worker):
             "pid": os.getpid(), "worker_id": self.worker_id, "runtime": RUNTIME,
             "python": "%d.%d.%d" % sys.version_info[:3], "app_kind": "wsgi",
             "worker_class": self.name, "capacity": self.capacity,
+            "heartbeat": self.heartbeat,
         }
         payload = _wire.encode_hello(doc)
         self.send((_HDR.pack(len(payload), _wire.HELLO, 0, 0, 0), payload),
@@ -133,9 +136,17 @@ class AsyncWorker(Worker):
         loop = self.loop
         self.done = loop.create_future()
         loop.add_reader(self.sock.fileno(), self._on_readable)
+        # A loop callback: app code that blocks the loop stops it, and Go aborts the
+        # worker after --timeout.
+        interval = heartbeat_interval(self.cfg)
+        if interval is not None:
+            self.beat = loop.call_later(interval, self._beat, interval)
         try:
             loop.run_until_complete(self.done)
         finally:
+            if self.beat is not None:
+                self.beat.cancel()
+                self.beat = None
             try:
                 loop.remove_reader(self.sock.fileno())
                 if self.out and not self.dead:
@@ -148,6 +159,21 @@ class AsyncWorker(Worker):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
+
+    def _beat(self, interval):
+        self.beat = None
+        if self.dead or self.done is None or self.done.done():
+            return
+        try:
+            self.send_heartbeat()
+        except ChannelClosed:
+            self.stop()
+            return
+        self.beat = self.loop.call_later(interval, self._beat, interval)
+
+    def dump_pending(self):
+        if self.loop is not None:
+            dump_tasks(self.log, self.loop)
 
     def stop(self):
         if self.done is not None and not self.done.done():

@@ -667,6 +667,76 @@ def dump_stacks(log, why):
     log.error("%s (pid: %s). Stack of every thread:\n%s", why, os.getpid(), "\n".join(parts))
 
 
+def heartbeat_interval(cfg):
+    """Seconds between HEARTBEAT frames, or None when --timeout is 0 (no heartbeat).
+
+    Half the timeout, as gunicorn's workers notify, so one late beat is not a kill."""
+    try:
+        timeout = float(cfg.timeout or 0)
+    except (TypeError, ValueError):
+        return None
+    if timeout <= 0:
+        return None
+    return max(timeout / 2.0, 0.5)
+
+
+HEARTBEAT_FRAME = _HDR.pack(0, _wire.HEARTBEAT, 0, 0, 0)
+
+
+def _coro_frames(coro):
+    """The frames of a suspended (or running) coroutine chain, outermost first.
+
+    Task.get_stack() shows only the task's own coroutine; following cr_await shows the
+    line deep in the app where it waits (or runs)."""
+    frames = []
+    seen = 0
+    while coro is not None and seen < 100:
+        seen += 1
+        f = (getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+             or getattr(coro, "ag_frame", None))
+        if f is None:
+            break
+        frames.append(f)
+        coro = (getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+                or getattr(coro, "ag_await", None))
+    return frames
+
+
+def format_frames(frames):
+    return "".join(traceback.format_list(
+        traceback.StackSummary.extract((f, f.f_lineno) for f in frames)))
+
+
+def dump_tasks(log, loop, label=None):
+    """Log the stack of every unfinished asyncio task of ``loop`` (a timed-out asyncio
+    worker: the thread stack shows only the loop, the task stacks show the app).
+
+    ``label(task)`` may name the request a task serves."""
+    import asyncio
+    try:
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    except Exception as e:
+        log.error("Could not list the asyncio tasks: %s", e)
+        return
+    parts = []
+    for t in tasks:
+        head = None
+        if label is not None:
+            try:
+                head = label(t)
+            except Exception:
+                head = None
+        try:
+            name = t.get_name()
+        except AttributeError:
+            name = "?"
+        stack = format_frames(_coro_frames(t.get_coro())) or "  (no frames)\n"
+        parts.append("Task %s%s, most recent call last:\n%s"
+                     % (name, " serving " + head if head else "", stack))
+    log.error("Worker aborted (pid: %s). Stack of every pending asyncio task (%d):\n%s",
+              os.getpid(), len(parts), "\n".join(parts))
+
+
 class Worker:
     """Base worker: the ``worker`` hooks see, plus the shared request cycle."""
 
@@ -675,6 +745,9 @@ class Worker:
     name = "sync"  # the execution model served, reported in HELLO
     capacity = 1
     multithread = False
+    # Whether the main loop sends HEARTBEAT (HELLO says so). sync does not: its one
+    # thread runs the app, so it is silent for a whole request by design.
+    heartbeat = False
 
     def __init__(self, age, ppid, sock, app, timeout, cfg, log, worker_id=None):
         self.age = age
@@ -852,7 +925,7 @@ class Worker:
             "pid": os.getpid(), "worker_id": self.worker_id, "runtime": RUNTIME,
             "python": "%d.%d.%d" % sys.version_info[:3],
             "app_kind": _app.app_kind(self.wsgi), "worker_class": self.name,
-            "capacity": self.capacity,
+            "capacity": self.capacity, "heartbeat": self.heartbeat,
         }
         payload = _wire.encode_hello(doc)
         self.send((_HDR.pack(len(payload), _wire.HELLO, 0, 0, 0), payload),
@@ -881,7 +954,19 @@ class Worker:
         self.aborted = True
         self.cfg.worker_abort(self)
         dump_stacks(self.log, "Worker aborted")
+        try:
+            self.dump_pending()
+        except Exception:
+            self.log.exception("Could not log the stacks of pending requests")
         sys.exit(1)
+
+    def dump_pending(self):
+        """Overridden: log the stacks the thread dump does not show (asyncio tasks,
+        greenlets), so the user sees which request's code hung."""
+
+    def send_heartbeat(self):
+        """One HEARTBEAT, through the class's serialised send path."""
+        self.send((HEARTBEAT_FRAME,), _HDR_SIZE)
 
     def handle_winch(self, sig, fname):
         if self._recycle_pending is not None:

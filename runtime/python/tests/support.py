@@ -103,7 +103,8 @@ class Harness:
     def __init__(self, app, settings=None, cls=SyncWorker, module=None):
         self.tmp = tempfile.TemporaryDirectory()
         self.errorlog = os.path.join(self.tmp.name, "error.log")
-        s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2}
+        # timeout 0: no HEARTBEAT frames unless a test asks for them.
+        s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2, "timeout": 0}
         s.update(settings or {})
         self.cfg = _server.Config(s, module)
         self.log = _log.Logger(self.cfg)

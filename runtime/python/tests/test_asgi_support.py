@@ -73,6 +73,8 @@ class Harness:
         self.errorlog = os.path.join(self.tmp.name, "error.log")
         s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2,
              "worker_class": "asgi", "asgi_lifespan": "off",
+             # no HEARTBEAT frames unless a test asks for them
+             "timeout": 0,
              # GONICORN_TEST_ASGI_LOOP=uvloop runs the same tests on uvloop.
              "asgi_loop": os.environ.get("GONICORN_TEST_ASGI_LOOP", "asyncio")}
         s.update(settings or {})

@@ -92,7 +92,9 @@ class ProcHarness:
             with open(os.path.join(d, name), "w") as f:
                 f.write(textwrap.dedent(src))
         self.errorlog = os.path.join(d, "error.log")
-        s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2, "wsgi_app": app}
+        # timeout 0: no HEARTBEAT frames unless a test asks for them.
+        s = {"errorlog": self.errorlog, "loglevel": "info", "workers": 2, "wsgi_app": app,
+             "timeout": 0}
         s.update(settings or {})
         a, b = socket.socketpair()
         self.go = Go(a)
