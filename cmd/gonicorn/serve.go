@@ -1,0 +1,219 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/arbiter"
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/dispatch"
+	"github.com/gonicorn/gonicorn/internal/front"
+	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/pidfile"
+	"github.com/gonicorn/gonicorn/internal/systemd"
+	"github.com/gonicorn/gonicorn/internal/worker"
+	"github.com/gonicorn/gonicorn/internal/zygote"
+)
+
+func arbiterOptions(cfg *config.Config) arbiter.Options {
+	return arbiter.Options{
+		Daemon:          cfg.Bool("daemon"),
+		Workers:         cfg.Int("workers"),
+		Timeout:         seconds(cfg.Float("timeout")),
+		GracefulTimeout: seconds(cfg.Float("graceful_timeout")),
+		MaxWorkerMemory: int64(cfg.Int("max_worker_memory")) << 20,
+	}
+}
+
+func serve(args []string, cfg *config.Config, startZygote func(string) error, zyg **zygote.Zygote) int {
+	level, err := logging.ParseLevel(cfg.String("loglevel"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+		return 1
+	}
+	elog, err := logging.NewErrorLog(cfg.String("errorlog"), level)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+		return 1
+	}
+	var alog *logging.AccessLog
+	if target := cfg.String("accesslog"); target != "" {
+		format, err := logging.CompileAccessFormat(cfg.String("access_log_format"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+			return 1
+		}
+		if alog, err = logging.NewAccessLog(target, format); err != nil {
+			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+			return 1
+		}
+	}
+	if cfg.Bool("capture_output") {
+		if err := elog.CaptureOutput(); err != nil {
+			elog.Warning("capture_output: %v", err)
+		}
+	}
+
+	elog.Info("Starting %s %s", config.Prog, config.Version)
+	for _, w := range cfg.Warnings() {
+		elog.Warning("%s", w)
+	}
+	// A master started by USR2 runs as "Master.2" with PATH.2 as its
+	// pidfile until its parent goes away.
+	parentPID, _ := strconv.Atoi(os.Getenv("GUNICORN_PID"))
+	var pf *pidfile.Pidfile
+	if path := cfg.String("pidfile"); path != "" {
+		if parentPID != 0 {
+			path += ".2"
+		}
+		var err error
+		if pf, err = pidfile.Create(path, os.Getpid()); err != nil {
+			elog.Error("%v", err)
+			return arbiter.ExitConfig
+		}
+		defer pf.Unlink()
+	}
+	if err := startZygote(cfg.String("python")); err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	z := *zyg
+	if _, err := z.StartApp(startSettings(cfg), -1); err != nil {
+		var se *zygote.StartError
+		if errors.As(err, &se) {
+			if se.ExitCode == arbiter.ExitAppLoad {
+				elog.Error("Shutting down: Master")
+				elog.Error("Reason: App failed to load.")
+				return arbiter.ExitAppLoad
+			}
+			elog.Error("Shutting down: Master")
+			elog.Error("Reason: Worker failed to boot.")
+			return arbiter.ExitWorkerBoot
+		}
+		elog.Error("%v", err)
+		return arbiter.ExitUnhandled
+	}
+
+	tlsConf, err := tlsConfig(cfg)
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	listeners, err := bind(cfg, elog, tlsConf != nil)
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	fls := frontListeners(listeners, cfg, tlsConf)
+	elog.Info("Listening at: %s (%d)", listenerNames(listeners), os.Getpid())
+	elog.Info("Using worker: %s", cfg.WorkerClassDisplay())
+	if err := systemd.Notify(systemd.Booted); err != nil {
+		elog.Debug("sd_notify failed: %v", err)
+	}
+
+	pool := dispatch.New(cfg.Bool("pipeline") && cfg.Float("queue_timeout") == 0 && cfg.Int("max_queue") == 0)
+	var arb *arbiter.Arbiter
+	fr, err := front.New(front.Config{
+		Parser:         parserOptions(cfg),
+		KeepAlive:      seconds(cfg.Float("keepalive")),
+		HeaderTimeout:  30 * time.Second,
+		BodyTimeout:    seconds(max(cfg.Float("timeout"), 30)),
+		QueueTimeout:   seconds(cfg.Float("queue_timeout")),
+		MaxQueue:       cfg.Int("max_queue"),
+		RequestTimeout: seconds(cfg.Float("request_timeout")),
+		WorkerStuck:    func(w *worker.Worker) { arb.WorkerStuck(w) },
+		ScriptName:     os.Getenv("SCRIPT_NAME"),
+		RootPath:       cfg.String("root_path"),
+		ErrorLog:       elog,
+		AccessLog:      alog,
+		Pool:           pool,
+		H2:             h2Config(cfg),
+		UWSGIAllowIPs:  splitList(cfg.Value("uwsgi_allow_ips")),
+		WorkerIdle:     func(w *worker.Worker) { arb.WorkerIdle(w) },
+	})
+	if err != nil {
+		elog.Error("%v", err)
+		return arbiter.ExitConfig
+	}
+	fr.Serve(fls)
+	opt := arbiterOptions(cfg)
+	if parentPID != 0 {
+		opt.MasterName, opt.ParentPID = "Master.2", parentPID
+	}
+	arb = arbiter.New(opt, elog, z, fr, pool)
+	arb.OnPromote = func() {
+		os.Unsetenv("GUNICORN_PID")
+		if pf != nil {
+			if err := pf.Rename(cfg.String("pidfile")); err != nil {
+				elog.Error("renaming the pidfile: %v", err)
+			}
+		}
+	}
+	arb.Reexec = func() (*exec.Cmd, error) { return reexec(listeners) }
+	arb.Reload = func(oldWorkers int) (*zygote.Zygote, arbiter.Options, error) {
+		z2, cfg2, err := reload(args, cfg.String("python"), oldWorkers)
+		if err != nil {
+			return nil, arbiter.Options{}, err
+		}
+		// gunicorn's HUP also re-runs the logger setup and rebinds when the
+		// bind setting changed.
+		if lvl, err := logging.ParseLevel(cfg2.String("loglevel")); err == nil {
+			elog.SetLevel(lvl)
+		}
+		arb.OnReopen()
+		if !slices.Equal(cfg2.Strings("bind"), cfg.Strings("bind")) {
+			if ls, err := bind(cfg2, elog, tlsConf != nil); err != nil {
+				elog.Error("Cannot bind %v, keeping %v: %v", cfg2.Strings("bind"), cfg.Strings("bind"), err)
+			} else {
+				var old []net.Listener
+				for _, l := range listeners {
+					old = append(old, l.Listener)
+				}
+				fr.Swap(frontListeners(ls, cfg2, tlsConf), old)
+				for _, l := range listeners {
+					l.Close()
+				}
+				listeners = ls
+				elog.Info("Listening at: %s", listenerNames(ls))
+			}
+		}
+		cfg = cfg2
+		return z2, arbiterOptions(cfg2), nil
+	}
+	arb.OnReopen = func() {
+		if err := elog.Reopen(); err != nil {
+			elog.Error("reopening the error log: %v", err)
+		}
+		if alog != nil {
+			if err := alog.Reopen(); err != nil {
+				elog.Error("reopening the access log: %v", err)
+			}
+		}
+	}
+	_ = z.Hook("when_ready")
+	code := arb.Run()
+	for _, l := range listeners {
+		// A new master started by USR2 serves the same unix sockets.
+		l.SetUnlinkOnClose(!arb.HasChild())
+		l.Close()
+	}
+	return code
+}
+
+// startSettings is what the zygote gets in START: the resolved settings,
+// with the app URI from the command line in wsgi_app as gunicorn resolves it.
+func startSettings(cfg *config.Config) map[string]any {
+	s := cfg.JSON()
+	if uri := cfg.AppURI(); uri != "" {
+		s["wsgi_app"] = uri
+	}
+	return s
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
