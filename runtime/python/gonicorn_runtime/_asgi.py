@@ -187,7 +187,36 @@ class Request:
 
 # -- one HTTP request -----------------------------------------------------------------
 
-class HTTPCycle:
+class _Cycle:
+    """What an http and a websocket stream share: the task running the app, the
+    receive() waiter, and the cancellation after --asgi-disconnect-grace-period."""
+
+    task = None
+    waiter = None
+    grace = None
+
+    def _cancel_after_grace(self):
+        task = self.task
+        if task is not None and not task.done():
+            grace = self.worker.grace
+            if grace > 0:
+                self.grace = self.worker.loop.call_later(grace, self._cancel_task)
+            else:
+                task.cancel()
+
+    def _cancel_task(self):
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    def _wake(self):
+        w = self.waiter
+        if w is not None:
+            self.waiter = None
+            if not w.done():
+                w.set_result(None)
+
+
+class HTTPCycle(_Cycle):
     """One ASGI http stream: its receive()/send() and its task."""
 
     # Class-level defaults: a new cycle only stores what differs (hot path).
@@ -247,24 +276,7 @@ class HTTPCycle:
         fut = self.credit_waiter
         if fut is not None and not fut.done():
             fut.set_result(None)
-        task = self.task
-        if task is not None and not task.done():
-            grace = self.worker.grace
-            if grace > 0:
-                self.grace = self.worker.loop.call_later(grace, self._cancel_task)
-            else:
-                task.cancel()
-
-    def _cancel_task(self):
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-
-    def _wake(self):
-        w = self.waiter
-        if w is not None:
-            self.waiter = None
-            if not w.done():
-                w.set_result(None)
+        self._cancel_after_grace()
 
     # -- ASGI receive ---------------------------------------------------------------
 

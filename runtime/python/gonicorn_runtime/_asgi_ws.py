@@ -11,7 +11,7 @@ import marshal
 import struct
 
 from . import _wire
-from ._asgi import WS_ACCEPT, WS_MSG, WS_CLOSE, ERROR_LOG, HIGH_WATER, _headers
+from ._asgi import WS_ACCEPT, WS_MSG, WS_CLOSE, ERROR_LOG, HIGH_WATER, _Cycle, _headers
 from ._worker import ClientDisconnected
 
 __all__ = ["WebSocketCycle", "MAX_MESSAGE"]
@@ -26,7 +26,7 @@ KIND_BINARY = 2
 MAX_MESSAGE = _wire.MAX_PAYLOAD - 1
 
 
-class WebSocketCycle:
+class WebSocketCycle(_Cycle):
     """One ASGI websocket stream: receive()/send() and its task."""
 
     __slots__ = ("worker", "stream", "scope", "connected", "accepted", "closed",
@@ -81,24 +81,7 @@ class WebSocketCycle:
         self.code = code
         self.reason = reason
         self._wake()
-        task = self.task
-        if task is not None and not task.done():
-            grace = self.worker.grace
-            if grace > 0:
-                self.grace = self.worker.loop.call_later(grace, self._cancel_task)
-            else:
-                task.cancel()
-
-    def _cancel_task(self):
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-
-    def _wake(self):
-        w = self.waiter
-        if w is not None:
-            self.waiter = None
-            if not w.done():
-                w.set_result(None)
+        self._cancel_after_grace()
 
     # -- ASGI receive/send ----------------------------------------------------------
 
