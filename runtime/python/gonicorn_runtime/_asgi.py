@@ -31,7 +31,6 @@ from ._worker import (Worker, ClientDisconnected, ERROR_500_HEAD, ERROR_500_BODY
                       heartbeat_interval)
 
 INFO, WS_ACCEPT, WS_MSG, WS_CLOSE = _wire.INFO, _wire.WS_ACCEPT, _wire.WS_MSG, _wire.WS_CLOSE
-TYPE_NAMES = _wire.TYPE_NAMES
 
 _HDR = struct.Struct("<IBBHI")
 _HDR_HL = struct.Struct("<IBBHII")
@@ -859,9 +858,7 @@ class ASGIWorker(Worker):
                 if c is not None:
                     c.on_close(payload)
             else:
-                raise _wire.ProtocolError(
-                    "unexpected %s frame from Go" % TYPE_NAMES.get(typ, hex(typ)),
-                    _wire.encode_header(typ, flags, stream, len(payload)))
+                raise _wire.unexpected_frame(typ, flags, stream, payload)
 
     def on_request(self, stream, flags, payload):
         hl = _U32.unpack_from(payload, 0)[0]

@@ -228,9 +228,7 @@ class GreenWorker(Worker):
                     if w is not None:
                         self.wake(w)
                 else:
-                    raise _wire.ProtocolError(
-                        "unexpected %s frame from Go" % _wire.TYPE_NAMES.get(typ, hex(typ)),
-                        _wire.encode_header(typ, flags, stream, len(payload)))
+                    raise _wire.unexpected_frame(typ, flags, stream, payload)
         finally:
             self.closed = True
             waiters, self.waiters = self.waiters, {}

@@ -105,9 +105,7 @@ class ThreadWorker(Worker):
                             ex.feed(bytes(payload), flags & END)
                         self.cond.notify_all()
                 else:
-                    raise _wire.ProtocolError(
-                        "unexpected %s frame from Go" % _wire.TYPE_NAMES.get(typ, hex(typ)),
-                        _wire.encode_header(typ, flags, stream, len(payload)))
+                    raise _wire.unexpected_frame(typ, flags, stream, payload)
         finally:
             self.closed = True
             with self.cond:

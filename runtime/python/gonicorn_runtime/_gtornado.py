@@ -217,9 +217,7 @@ class AsyncWorker(Worker):
                         st.on_cancel()
                         self.stream_done(stream)
                 else:
-                    raise _wire.ProtocolError(
-                        "unexpected %s frame from Go" % _wire.TYPE_NAMES.get(typ, hex(typ)),
-                        _wire.encode_header(typ, flags, stream, len(payload)))
+                    raise _wire.unexpected_frame(typ, flags, stream, payload)
         except _wire.ProtocolError:
             self.log.exception("Worker channel error")
             self.stop()

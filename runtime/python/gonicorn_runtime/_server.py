@@ -336,32 +336,27 @@ class NoWorkerTmp:
         pass
 
 
-def _user_id(val):
+def _owner_id(val, default, lookup, what):
+    """A user or group given as an id, a digit string or a name (gunicorn's rule)."""
     if val is None:
-        return os.geteuid()
+        return default()
     if isinstance(val, int):
         return val
     val = str(val)
     if val.isdigit():
         return int(val)
     try:
-        return pwd.getpwnam(val).pw_uid
+        return lookup(val)
     except KeyError:
-        raise ConfigError("No such user: '%s'" % val) from None
+        raise ConfigError("No such %s: '%s'" % (what, val)) from None
+
+
+def _user_id(val):
+    return _owner_id(val, os.geteuid, lambda n: pwd.getpwnam(n).pw_uid, "user")
 
 
 def _group_id(val):
-    if val is None:
-        return os.getegid()
-    if isinstance(val, int):
-        return val
-    val = str(val)
-    if val.isdigit():
-        return int(val)
-    try:
-        return grp.getgrnam(val).gr_gid
-    except KeyError:
-        raise ConfigError("No such group: '%s'" % val) from None
+    return _owner_id(val, os.getegid, lambda n: grp.getgrnam(n).gr_gid, "group")
 
 
 def set_owner_process(uid, gid, initgroups=False):

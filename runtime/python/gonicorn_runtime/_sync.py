@@ -64,9 +64,7 @@ class SyncWorker(Worker):
             elif typ == CANCEL or typ == REQ_BODY:
                 continue  # for a request already finished
             else:
-                raise _wire.ProtocolError(
-                    "unexpected %s frame from Go" % _wire.TYPE_NAMES.get(typ, hex(typ)),
-                    _wire.encode_header(typ, flags, stream, len(payload)))
+                raise _wire.unexpected_frame(typ, flags, stream, payload)
         self._drain()
 
     def _drain(self):
@@ -115,9 +113,7 @@ class SyncWorker(Worker):
             elif typ in (REQ_BODY, CANCEL):
                 continue
             else:
-                raise _wire.ProtocolError(
-                    "unexpected %s frame from Go" % _wire.TYPE_NAMES.get(typ, hex(typ)),
-                    _wire.encode_header(typ, flags, stream, len(payload)))
+                raise _wire.unexpected_frame(typ, flags, stream, payload)
 
     def wait_body(self, ex):
         self._dispatch(ex)

@@ -77,6 +77,12 @@ class ProtocolError(Exception):
             % (self.prefix, reason))
 
 
+def unexpected_frame(typ, flags, stream, payload):
+    """The ProtocolError for a frame Go should not have sent to this worker."""
+    return ProtocolError("unexpected %s frame from Go" % TYPE_NAMES.get(typ, hex(typ)),
+                         encode_header(typ, flags, stream, len(payload)))
+
+
 def encode_header(type, flags, stream, length):
     """Return the 12-byte header of a frame."""
     return _HEADER.pack(length, type, flags, 0, stream)
