@@ -64,7 +64,8 @@ type exchange struct {
 	chunked    bool // HTTP/1.1 sink: chunked framing in use
 	respHeader []logging.Header
 	hdrs       [][2][]byte
-	unacked    int // ASGI body bytes written but not yet granted back with WINDOW
+	unacked    int  // ASGI body bytes written but not yet granted back with WINDOW
+	asgi       bool // the worker serves an ASGI app
 }
 
 var errBodyAborted = errors.New("front: the request body broke off")
@@ -115,7 +116,8 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 	}
 	w := slot.W
 	x.w = w
-	if w.Info().AppKind == "asgi" && !x.srv.asgi.Load() {
+	x.asgi = w.Info().AppKind == "asgi" // read once: Info copies the HELLO
+	if x.asgi && !x.srv.asgi.Load() {
 		x.srv.asgi.Store(true)
 	}
 	id := x.srv.newStreamID()
@@ -172,7 +174,7 @@ func (x *exchange) appendRequest(buf []byte, id uint32, initial []byte) ([]byte,
 	buf = wire.AppendHeader(buf, wire.Request, 0, id, 0)
 	buf = wire.AppendHeadLen(buf, 0)
 	headAt := len(buf)
-	if x.w.Info().AppKind == "asgi" {
+	if x.asgi {
 		buf = appendScope(buf, x.req, x.peer, x.srv.cfg.RootPath, x.bodyLen, false, nil)
 	} else {
 		var err error
@@ -200,7 +202,7 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 	elog := x.srv.cfg.ErrorLog
 	var gone <-chan struct{}
 	var watchC, deadline <-chan time.Time
-	asgi := x.w.Info().AppKind == "asgi"
+	asgi := x.asgi
 	if asgi {
 		t := time.NewTimer(watchDelay)
 		defer t.Stop()
@@ -367,7 +369,7 @@ func (x *exchange) sendBody(st *worker.Stream, buf, p []byte) ([]byte, error) {
 	buf = wire.AppendHeader(buf[:0], wire.ReqBody, 0, st.ID(), 0)
 	done := x.bodyDone
 	if !done {
-		buf, done, err = readBody(buf, x.body, int(n), x.w.Info().AppKind != "asgi")
+		buf, done, err = readBody(buf, x.body, int(n), !x.asgi)
 		if err != nil {
 			x.cancel(st)
 			x.bodyFailed(err)
