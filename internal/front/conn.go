@@ -184,15 +184,21 @@ func (c *conn) handle(start time.Time) bool {
 	}
 	var slot dispatch.Slot
 	if websocket.IsUpgrade(req) {
-		// Only an ASGI app can take the upgrade; a WSGI app sees a plain GET.
+		// An ASGI app takes the upgrade through Go's WebSocket, a tornado or
+		// aiohttp app through a byte tunnel (tunnel.go); a WSGI app sees a
+		// plain GET.
 		var ok bool
 		if slot, ok = x.acquire(); !ok {
 			c.bw.Flush()
 			return false
 		}
-		if slot.W.Info().AppKind == "asgi" {
+		info := slot.W.Info()
+		if info.AppKind == "asgi" {
 			c.serveWebSocket(x, slot)
 			return false
+		}
+		if c.tunnelable(info) {
+			return c.serveTunnel(x, slot)
 		}
 	}
 	var ok bool

@@ -30,5 +30,9 @@
 // marshal head and the first body bytes ([SplitHead]). Go writes marshal with the
 // Append* functions (types N T F i s z u ) ( [ { 0), which allocate nothing; Python
 // writes heads with marshal.dumps(obj, 2), read back by [Unmarshal] (generic values) and
-// [DecodeResponseHead] (the (status, headers) head, converted to latin-1 bytes).
+// [DecodeResponseHead] (the (status, headers) head, converted to latin-1 bytes). MORE
+// and WINDOW carry one u32 ([AppendMore], [AppendWindow]): credit for request body
+// bytes and for response bytes. A tunnel (an upgraded connection of a tornado or
+// aiohttp worker, docs/protocol.md "Tunnels") adds no message type: it reuses these
+// frames for raw bytes both ways.
 package wire

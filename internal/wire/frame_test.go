@@ -136,6 +136,14 @@ func TestPayloadHelpers(t *testing.T) {
 	if _, err := ParseMore([]byte{1}); err == nil {
 		t.Error("ParseMore(1 byte) succeeded")
 	}
+	if n, err := ParseWindow(AppendWindow(nil, 1<<20)); n != 1<<20 || err != nil {
+		t.Errorf("ParseWindow = %d, %v; want %d", n, err, 1<<20)
+	}
+	for _, bad := range [][]byte{nil, {1, 2, 3}, {1, 2, 3, 4, 5}} {
+		if _, err := ParseWindow(bad); err == nil {
+			t.Errorf("ParseWindow(%x) succeeded; want error", bad)
+		}
+	}
 	if o, c, err := ParseSendfile(AppendSendfile(nil, 10, SendfileToEnd)); o != 10 || c != SendfileToEnd || err != nil {
 		t.Errorf("ParseSendfile = %d, %d, %v; want 10, max", o, c, err)
 	}

@@ -118,3 +118,22 @@ func FuzzDecodeResponseHead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzU32Payloads: ParseMore and ParseWindow (the credit frames of bodies and tunnels)
+// accept exactly the 4-byte payloads and give back the value AppendMore and
+// AppendWindow encode.
+func FuzzU32Payloads(f *testing.F) {
+	f.Add([]byte{0, 0, 4, 0})
+	f.Add([]byte{1, 2, 3})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		m, errM := ParseMore(p)
+		w, errW := ParseWindow(p)
+		if (errM == nil) != (len(p) == 4) || (errW == nil) != (len(p) == 4) {
+			t.Fatalf("ParseMore/ParseWindow(%x) = %v, %v; want success exactly for 4 bytes", p, errM, errW)
+		}
+		if errM == nil && (!bytes.Equal(AppendMore(nil, m), p) || !bytes.Equal(AppendWindow(nil, w), p)) {
+			t.Fatalf("%x does not round-trip: MORE %d, WINDOW %d", p, m, w)
+		}
+	})
+}

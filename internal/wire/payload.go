@@ -42,6 +42,18 @@ func ParseMore(p []byte) (uint32, error) {
 	return binary.LittleEndian.Uint32(p), nil
 }
 
+// AppendWindow appends a WINDOW payload: n more response (or tunnel) bytes the
+// worker may send.
+func AppendWindow(dst []byte, n uint32) []byte { return binary.LittleEndian.AppendUint32(dst, n) }
+
+// ParseWindow decodes a WINDOW payload.
+func ParseWindow(p []byte) (uint32, error) {
+	if len(p) != 4 {
+		return 0, fmt.Errorf("wire: WINDOW payload is %d bytes; want 4", len(p))
+	}
+	return binary.LittleEndian.Uint32(p), nil
+}
+
 // AppendSendfile appends a SENDFILE payload; count SendfileToEnd means to end of file.
 func AppendSendfile(dst []byte, offset, count uint64) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, offset)

@@ -53,6 +53,9 @@ type frameCase struct {
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
+// tunnelHead is a 101 response head as the runtime sends it to open a tunnel.
+var tunnelHead, _ = AppendValue(nil, Tuple{"101 Switching Protocols", []any{Tuple{"Upgrade", "websocket"}, Tuple{"Connection", "Upgrade"}}})
+
 func frameCases() []frameCase {
 	req := AppendFrame(nil, Request, FlagEnd, 1, cat(AppendHeadLen(nil, 2), []byte("N"+"0"), []byte("body")))
 	resp := AppendFrame(nil, Response, 0, 1, []byte("x"))
@@ -65,6 +68,17 @@ func frameCases() []frameCase {
 		{"sendfile", AppendFrame(nil, Sendfile, FlagEnd, 3, AppendSendfile(nil, 0, SendfileToEnd)), ""},
 		{"cancel_empty", AppendFrame(nil, Cancel, 0, 5, nil), ""},
 		{"stop_control", AppendFrame(nil, Stop, 0, 0, []byte("{}")), ""},
+		{"window", AppendFrame(nil, Window, 0, 9, AppendWindow(nil, 256<<10)), ""},
+		// A tunnel (docs/protocol.md, "Tunnels"): the 101, the worker's credit, raw
+		// bytes each way (a WebSocket text frame "hi"), the client's EOF, the worker's END.
+		{"tunnel_sequence", cat(
+			AppendFrame(nil, Response, 0, 9, cat(AppendHeadLen(nil, uint32(len(tunnelHead))), tunnelHead)),
+			AppendFrame(nil, More, 0, 9, AppendMore(nil, 256<<10)),
+			AppendFrame(nil, ReqBody, 0, 9, []byte("\x81\x82abcd\x09\x0b")),
+			AppendFrame(nil, RespBody, 0, 9, []byte("\x81\x02hi")),
+			AppendFrame(nil, Window, 0, 9, AppendWindow(nil, 4)),
+			AppendFrame(nil, ReqBody, FlagEnd, 9, nil),
+			AppendFrame(nil, RespBody, FlagEnd, 9, nil)), ""},
 		{"empty", nil, "short"},
 		{"partial_header", resp[:7], "short"},
 		{"partial_payload", cat(body, resp[:len(resp)-1]), "short"},
@@ -144,6 +158,15 @@ func marshalCases() []marshalCase {
 			return AppendDictEnd(d)
 		}), want: map[string]any{"REQUEST_METHOD": "GET", "PATH_INFO": "/café", "gonicorn.body": int64(-1)}, origin: "go"},
 
+		{name: "environ_head_tunnel", python: "{'REQUEST_METHOD': 'GET', 'HTTP_UPGRADE': 'websocket', 'gonicorn.body': 0, 'gonicorn.tunnel': True}", enc: b(func(d []byte) []byte {
+			d = AppendDictStart(d)
+			d = AppendStr(AppendStr(d, "REQUEST_METHOD"), "GET")
+			d = AppendLatin1(AppendStr(d, "HTTP_UPGRADE"), []byte("websocket"))
+			d = AppendInt(AppendStr(d, "gonicorn.body"), 0)
+			d = AppendBool(AppendStr(d, "gonicorn.tunnel"), true)
+			return AppendDictEnd(d)
+		}), want: map[string]any{"REQUEST_METHOD": "GET", "HTTP_UPGRADE": "websocket", "gonicorn.body": int64(0), "gonicorn.tunnel": true}, origin: "go"},
+
 		{name: "py_str_ascii", python: "'HTTP_HOST'", want: "HTTP_HOST", origin: "python"},
 		{name: "py_str_non_ascii", python: "'h\\xe9llo'", want: "héllo", origin: "python"},
 		{name: "py_str_astral", python: "'\\U0001f600'", want: "😀", origin: "python"},
@@ -158,6 +181,8 @@ func marshalCases() []marshalCase {
 		{name: "py_bytes", python: "b'raw\\x00'", want: []byte("raw\x00"), origin: "python"},
 		{name: "py_response_head", python: "('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '13')])",
 			want: []any{"200 OK", []any{[]any{"Content-Type", "text/plain"}, []any{"Content-Length", "13"}}}, origin: "python"},
+		{name: "py_response_head_101", python: "('101 Switching Protocols', [('Upgrade', 'websocket'), ('Connection', 'Upgrade'), ('Sec-WebSocket-Accept', 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=')])",
+			want: []any{"101 Switching Protocols", []any{[]any{"Upgrade", "websocket"}, []any{"Connection", "Upgrade"}, []any{"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}}}, origin: "python"},
 		{name: "py_response_head_latin1", python: "('200 OK', [('X-Name', 'caf\\xe9')])",
 			want: []any{"200 OK", []any{[]any{"X-Name", "café"}}}, origin: "python"},
 

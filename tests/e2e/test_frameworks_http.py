@@ -122,10 +122,6 @@ def test_sse_stream(pool, fid):
 @pytest.mark.parametrize("fid", [f[0] for f in FRAMEWORKS if f[4]])
 def test_websocket_echo(pool, fid):
     from websockets.sync.client import connect
-    if SERVER != "gunicorn" and fid in ("aiohttp", "tornado"):
-        # gonicorn speaks WebSocket to ASGI workers only: the aiohttp and tornado
-        # classes get no byte tunnel for an upgraded connection yet (docs/compat.md).
-        pytest.skip(f"WebSocket under the {fid} worker class is not implemented yet")
     s = framework_server(pool, fid)
     with connect(f"ws://127.0.0.1:{s.port}/ws/echo", open_timeout=10, close_timeout=5) as ws:
         for text in ("hello", "ünïcode ✓", "x" * 70000):
@@ -175,12 +171,11 @@ def test_flask_eventlet_thread_event(pool):
     assert requests.get(s.url("/thread/stop"), timeout=10).json() == {"alive": False}
 
 
-@pytest.mark.parametrize("fid", ["fastapi", "aiohttp"])
+@pytest.mark.parametrize("fid", ["fastapi", "aiohttp", "tornado"])
 def test_websocket_ten_thousand_messages(pool, fid):
-    """10,000 echoes through the framework's WebSocket, 100 in flight at a time."""
+    """10,000 echoes through the framework's WebSocket, 100 in flight at a time (under
+    aiohttp and tornado through a byte tunnel: docs/protocol.md, "Tunnels")."""
     from websockets.sync.client import connect
-    if SERVER != "gunicorn" and fid == "aiohttp":
-        pytest.skip("WebSocket under the aiohttp worker class is not implemented yet")
     s = framework_server(pool, fid)
     with connect(f"ws://127.0.0.1:{s.port}/ws/echo", open_timeout=10, close_timeout=5) as ws:
         for batch in range(100):

@@ -13,7 +13,12 @@ fresh one connected to an in-memory transport (``AioStream``):
   Content-Length, chunked or read-until-close body) into RESPONSE/RESP_BODY frames, so a
   streamed response leaves as it is written; ``pause_writing`` follows the channel's
   outbox;
-- CANCEL is ``connection_lost``, as when a client goes away.
+- CANCEL is ``connection_lost``, as when a client goes away;
+- a WebSocket upgrade Go offers as a tunnel keeps its ``Upgrade``/``Connection`` headers;
+  when aiohttp answers 101 the rest of the connection is a ``Tunnel``: what aiohttp
+  writes goes out as raw RESP_BODY bytes (``pause_writing`` while the window is spent),
+  the client's bytes come in with REQ_BODY and are fed to ``data_received`` while aiohttp
+  reads, and the client's EOF is ``eof_received`` (docs/protocol.md, "Tunnels").
 
 Everything aiohttp does per request (middlewares, HTTPException responses, 500 pages,
 ``Expect`` and ``HEAD`` handling, signals, cleanup contexts) therefore runs unchanged.
@@ -21,29 +26,40 @@ No aiohttp import at module level: _boot imports this module in the zygote.
 """
 
 import asyncio
+import collections
 import inspect
 import marshal
 
-from ._gtornado import HIGH_WATER, LOW_WATER, AsyncWorker, environ_headers
+from ._gtornado import (HIGH_WATER, LOW_WATER, UPGRADE_HEADERS, AsyncWorker, Tunnel,
+                        environ_headers, upgrade_value)
 from ._worker import HOP_HEADERS, ChannelClosed
 
 # Request headers that belong to the client connection Go holds, not to this request.
 _SKIP_REQUEST = frozenset(("connection", "keep-alive", "transfer-encoding", "upgrade",
                            "expect", "http2-settings", "te", "proxy-connection"))
-_HEAD, _BODY, _UNTIL_CLOSE, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILERS, _DONE = range(8)
+_SKIP_TUNNEL = _SKIP_REQUEST - UPGRADE_HEADERS
+(_HEAD, _BODY, _UNTIL_CLOSE, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILERS, _DONE,
+ _TUNNEL) = range(9)
 
 
-def request_head(environ, chunked):
+def request_head(environ, chunked, tunnel=False):
+    """The request as HTTP/1.1 bytes for aiohttp. Without a tunnel it says
+    ``Connection: close``, so that aiohttp closes the transport when it is done."""
     proto = environ.get("SERVER_PROTOCOL") or "HTTP/1.1"
     uri = environ.get("RAW_URI") or (environ.get("PATH_INFO") or "/") + (
         "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
     lines = ["%s %s %s" % (environ.get("REQUEST_METHOD", "GET"), uri, proto)]
+    skip = _SKIP_TUNNEL if tunnel else _SKIP_REQUEST
     for k, v in environ_headers(environ):
-        if k.lower() not in _SKIP_REQUEST:
+        lk = k.lower()
+        if lk not in skip:
+            if lk == "connection":
+                v = upgrade_value(v)
             lines.append("%s: %s" % (k, v))
     if chunked:
         lines.append("Transfer-Encoding: chunked")
-    lines.append("Connection: close")
+    if not tunnel:
+        lines.append("Connection: close")
     lines.append("\r\n")
     # WSGI environ strings are the latin-1 decoding of the wire bytes.
     return "\r\n".join(lines).encode("latin-1", "replace")
@@ -85,11 +101,18 @@ class AioStream(asyncio.Transport):
         self.head = None
         self.head_sent = False
         self.resp_done = False
+        # Go offers a tunnel: aiohttp may answer 101 and keep the connection.
+        self.tunnel_offered = bool(environ.pop("gonicorn.tunnel", False))
+        self.tunnel = None
+        self.inbox = collections.deque()   # client bytes aiohttp has not read yet
+        self.in_eof = False
+        self.eof_told = False
 
     def begin(self):
         self.proto = p = self.worker.server()
         p.connection_made(self)
-        data = request_head(self.environ, self.chunked) + self._frame(self.first, self.eof)
+        data = (request_head(self.environ, self.chunked, self.tunnel_offered)
+                + self._frame(self.first, self.eof))
         self.first = None
         p.data_received(data)
         self._want_more()
@@ -108,6 +131,15 @@ class AioStream(asyncio.Transport):
     # -- channel side ---------------------------------------------------------------
 
     def on_body(self, data, end):
+        if self.tunnel is not None:
+            if not self.closing:
+                if data:
+                    self.tunnel.received(len(data))
+                    self.inbox.append(data)
+                if end:
+                    self.in_eof = True
+                self._deliver()
+            return
         self.asked = False
         if end:
             self.eof = True
@@ -118,10 +150,30 @@ class AioStream(asyncio.Transport):
             self.proto.data_received(data)
         self._want_more()
 
+    def on_window(self, n):
+        if self.tunnel is not None:
+            self.tunnel.on_window(n)
+
     def on_cancel(self):
         self.cancelled = True
         self.resp_done = True
+        if self.tunnel is not None:
+            self.tunnel.cancel()
         self._lose()
+
+    def _deliver(self):
+        """Hand aiohttp the client's bytes while it reads, then the client's EOF."""
+        p = self.proto
+        inbox = self.inbox
+        while inbox and self.reading and not self.closing:
+            data = inbox.popleft()
+            self.tunnel.consumed(len(data))
+            p.data_received(data)
+        if (self.in_eof and not inbox and self.reading and not self.closing
+                and not self.eof_told):
+            self.eof_told = True
+            if not p.eof_received():
+                self.close()  # as an asyncio transport does
 
     def _lose(self):
         if not self.closing:
@@ -138,7 +190,13 @@ class AioStream(asyncio.Transport):
     def close(self):
         if self.closing:
             return
-        if not self.resp_done:
+        if self.tunnel is not None:
+            self.resp_done = True
+            try:
+                self.tunnel.end()
+            except ChannelClosed:
+                pass
+        elif not self.resp_done:
             w = self.worker
             try:
                 if self.state == _UNTIL_CLOSE:
@@ -165,13 +223,17 @@ class AioStream(asyncio.Transport):
     def resume_reading(self):
         if not self.reading:
             self.reading = True
-            self._want_more()
+            if self.tunnel is not None:
+                self._deliver()
+            else:
+                self._want_more()
 
     def set_write_buffer_limits(self, high=None, low=None):
         pass
 
     def get_write_buffer_size(self):
-        return self.worker.out_size
+        t = self.tunnel
+        return self.worker.out_size + (sum(map(len, t.pending)) if t is not None else 0)
 
     def get_write_buffer_limits(self):
         return LOW_WATER, HIGH_WATER
@@ -188,7 +250,18 @@ class AioStream(asyncio.Transport):
     def write(self, data):
         if self.resp_done:
             return
-        self._parse(data)
+        t = self.tunnel
+        if t is None:
+            self._parse(data)
+            t = self.tunnel
+        else:
+            t.write(data)
+        if t is not None:
+            if not self.write_paused and t.blocked() and not self.closing:
+                self.write_paused = True
+                self.proto.pause_writing()
+                t.arm()
+            return
         w = self.worker
         if not self.write_paused and w.congested() and self.proto is not None:
             self.write_paused = True
@@ -218,6 +291,12 @@ class AioStream(asyncio.Transport):
                 del buf[:i + 4]
                 status = lines[0].split(" ", 1)[1] if " " in lines[0] else lines[0]
                 code = int(status[:3])
+                if code == 101 and self.tunnel_offered:
+                    rest = bytes(buf)
+                    buf.clear()
+                    self._open_tunnel(status, lines[1:])
+                    self.tunnel.write(rest)
+                    return
                 if code < 200:
                     continue  # 100 Continue and the like: Go speaks to the client
                 hdrs = []
@@ -289,6 +368,19 @@ class AioStream(asyncio.Transport):
                 break
         self._emit(parts, end)
 
+    def _open_tunnel(self, status, lines):
+        hdrs = []
+        for line in lines:
+            k, _, v = line.partition(":")
+            lk = k.lower()
+            if lk not in HOP_HEADERS or lk in UPGRADE_HEADERS:
+                hdrs.append((k, v.strip(" \t")))
+        self.state = _TUNNEL
+        self.head_sent = True
+        w = self.worker
+        w.send_response(self.stream, marshal.dumps((status, hdrs), 2), b"", False)
+        self.tunnel = Tunnel(w, self.stream, self._resume_writing)
+
     def _emit(self, parts, end):
         if self.head is None:
             return
@@ -303,6 +395,9 @@ class AioStream(asyncio.Transport):
             self.resp_done = True
             self.buf = bytearray()
             w.stream_done(self.stream)
+            if self.tunnel_offered:
+                # No "Connection: close" went to aiohttp: end the connection ourselves.
+                self._lose()
 
 
 class AiohttpWorker(AsyncWorker):

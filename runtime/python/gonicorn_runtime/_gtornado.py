@@ -15,6 +15,12 @@ turns ``write_headers``/``write``/``finish`` into RESPONSE/RESP_BODY frames. Req
 bodies are pulled with MORE one delegate chunk at a time, so a ``stream_request_body``
 handler sees them as they come.
 
+WebSocket handlers of both frameworks speak RFC 6455 themselves, over a ``Tunnel``
+(docs/protocol.md, "Tunnels"): when Go offers one (``gonicorn.tunnel`` in the head) and
+the app answers 101, the connection's raw bytes pass both ways in REQ_BODY/RESP_BODY
+frames, with MORE as the credit for client bytes and WINDOW for the app's. tornado gets
+them from ``detach()`` as a ``TunnelIOStream``.
+
 No tornado import at module level: _boot imports this module in the zygote.
 """
 
@@ -34,6 +40,8 @@ from ._worker import (Worker, ChannelClosed, HOP_HEADERS, END, REQUEST, REQ_BODY
                       MORE, RESPONSE, RESP_BODY, ABORT, ERROR_500_HEAD, ERROR_500_BODY,
                       RUNTIME, dump_tasks, heartbeat_interval)
 
+WINDOW = _wire.WINDOW
+
 _HDR = struct.Struct("<IBBHI")
 _HDR_HL = struct.Struct("<IBBHII")
 _U32 = struct.Struct("<I")
@@ -43,6 +51,12 @@ MORE_SIZE = 64 * 1024
 # Outbox levels for flow control: writers wait above HIGH until it is below LOW.
 HIGH_WATER = 1 << 20
 LOW_WATER = 256 * 1024
+# Tunnels (docs/protocol.md): the client bytes a tunnel takes before it gives credit back
+# with MORE, and the window Go opens each tunnel with.
+TUNNEL_CREDIT = 256 * 1024
+TUNNEL_WINDOW = 1 << 20
+# The hop-by-hop headers an upgrade needs: kept in a tunnel's request and in its 101.
+UPGRADE_HEADERS = frozenset(("connection", "upgrade"))
 
 
 def environ_headers(environ):
@@ -216,6 +230,11 @@ class AsyncWorker(Worker):
                     if st is not None:
                         st.on_cancel()
                         self.stream_done(stream)
+                elif typ == WINDOW:
+                    st = streams.get(stream)
+                    n = _wire.parse_window(payload)
+                    if st is not None:
+                        st.on_window(n)
                 else:
                     raise _wire.unexpected_frame(typ, flags, stream, payload)
         except _wire.ProtocolError:
@@ -392,6 +411,111 @@ class AsyncWorker(Worker):
         self.send((_HDR.pack(len(data), ABORT, END, 0, stream), data), len(data) + _HDR_SIZE)
 
 
+class Tunnel:
+    """The raw bytes of one upgraded connection after its 101 (docs/protocol.md, "Tunnels").
+
+    Out: ``write()`` sends RESP_BODY frames while the window Go grants with WINDOW is
+    positive and keeps the rest; the owner pauses the app while ``blocked()`` and
+    ``on_unblock()`` is called once it may go on (after ``arm()``). ``end()`` sends END
+    once everything is out. In: the owner calls ``received(n)`` for client bytes that
+    arrive and ``consumed(n)`` as the app takes them, which gives Go that much credit back
+    with MORE; ``want(n)`` grants more when the app waits for n bytes at once (a tornado
+    ``read_bytes`` of a frame bigger than the credit).
+    """
+
+    def __init__(self, worker, stream, on_unblock):
+        self.worker = worker
+        self.stream = stream
+        self.on_unblock = on_unblock
+        self.window = TUNNEL_WINDOW
+        self.pending = []
+        self.owed = 0                       # consumed, not yet given back
+        self.outstanding = TUNNEL_CREDIT    # granted, not yet received
+        self.ending = False
+        self.done = False        # END sent, or CANCEL received
+        self.armed = False       # waiting for the outbox to drain
+        worker.send_more(stream, TUNNEL_CREDIT)
+
+    def blocked(self):
+        return self.window <= 0 or self.worker.congested()
+
+    def write(self, data):
+        if data and not (self.done or self.ending):
+            self.pending.append(bytes(data))
+            self._flush()
+
+    def _flush(self):
+        if self.done:
+            return
+        if self.pending and self.window > 0:
+            p = self.pending
+            data = p[0] if len(p) == 1 else b"".join(p)
+            self.pending = []
+            # A write may overdraw the window, as an ASGI send() may.
+            self.window -= len(data)
+            self.worker.send_body(self.stream, data, False)
+        if self.ending and not self.pending:
+            self.done = True
+            self.worker.send_body(self.stream, b"", True)
+            self.worker.stream_done(self.stream)
+
+    def on_window(self, n):
+        self.window += n
+        self._flush()
+        self.arm()
+
+    def arm(self):
+        """Call ``on_unblock`` now if writes may go on, else when they may."""
+        if self.done or self.window <= 0:
+            return  # the next WINDOW calls again
+        if self.worker.congested():
+            if not self.armed:
+                self.armed = True
+                self.worker.on_drained(self._drained)
+            return
+        self.on_unblock()
+
+    def _drained(self):
+        self.armed = False
+        self.arm()
+
+    def end(self):
+        """The app closed its side: END once the bytes it wrote are out."""
+        self.ending = True
+        self._flush()
+
+    def received(self, n):
+        self.outstanding -= n
+
+    def consumed(self, n):
+        self.owed += n
+        if self.owed >= TUNNEL_CREDIT // 4:
+            self._grant(self.owed)
+            self.owed = 0
+
+    def want(self, n):
+        if n > self.outstanding:
+            self._grant(n - self.outstanding)
+
+    def _grant(self, n):
+        if not (self.done or self.ending):
+            self.outstanding += n
+            self.worker.send_more(self.stream, n)
+
+    def cancel(self):
+        self.done = True
+        self.pending = []
+
+
+def upgrade_value(value):
+    """The Connection value an app that checks for an upgrade gets: exactly
+    ``Upgrade`` when the client's lists that token (aiohttp's pure-Python parser only
+    recognises the bare word), else the client's value as it is."""
+    if "upgrade" in (t.strip().lower() for t in value.split(",")):
+        return "Upgrade"
+    return value
+
+
 def response_headers(pairs):
     """The app's response headers minus those Go writes itself (Server, Date,
     Connection, Transfer-Encoding and the other hop-by-hop ones)."""
@@ -432,12 +556,23 @@ class TornadoStream:
         self.body = collections.deque()
         self.eof = eof
         self.body_waiter = None
+        # Go offers a tunnel: the app may answer 101 and take the connection.
+        self.tunnel_offered = bool(environ.get("gonicorn.tunnel"))
+        self.tunnel = None
+        self.io = None           # the TunnelIOStream detach() returns
         uri = environ.get("RAW_URI") or (environ.get("PATH_INFO", "/") + (
             "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""))
         self.start_line = httputil.RequestStartLine(
             self.method, uri, environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
         self.headers = httputil.HTTPHeaders()
         for k, v in environ_headers(environ):
+            lk = k.lower()
+            if lk in UPGRADE_HEADERS:
+                # The connection is Go's: only a tunnel can be upgraded.
+                if not self.tunnel_offered:
+                    continue
+                if lk == "connection":
+                    v = upgrade_value(v)
             self.headers.add(k, v)
         if "Host" not in self.headers and environ.get("SERVER_NAME"):
             self.headers["Host"] = environ["SERVER_NAME"]
@@ -468,6 +603,8 @@ class TornadoStream:
         if self.cancelled or self.finished:
             return self._future()
         code = start_line.code
+        if code == 101 and self.tunnel_offered and self.tunnel is None:
+            return self._open_tunnel(start_line, headers)
         status = "%d %s" % (code, start_line.reason or "")
         hdrs = response_headers(headers.get_all())
         if code in (204, 304) or code < 200:
@@ -504,6 +641,8 @@ class TornadoStream:
         if self.cancelled or self.finished:
             return
         self.finished = True
+        if self.tunnel is not None:
+            return  # the 101 is out; the tunnel lives on in the detached stream
         w = self.worker
         p = self.pending
         if p is not None:
@@ -516,9 +655,27 @@ class TornadoStream:
         w.stream_done(self.stream)
 
     def detach(self):
-        raise NotImplementedError(
-            "gonicorn's tornado worker cannot detach the connection (WebSocket handlers "
-            "need the asgi worker)")
+        if self.io is None:
+            raise NotImplementedError(
+                "gonicorn's tornado worker detaches a connection only after a 101 answer "
+                "to a WebSocket upgrade")
+        self.close_callback = None  # as tornado's detach: the stream reports closes now
+        return self.io
+
+    def _open_tunnel(self, start_line, headers):
+        w = self.worker
+        status = "%d %s" % (start_line.code, start_line.reason or "Switching Protocols")
+        hdrs = [(k, v) for k, v in headers.get_all()
+                if k.lower() not in HOP_HEADERS or k.lower() in UPGRADE_HEADERS]
+        self.started = True
+        w.send_response(self.stream, marshal.dumps((status, hdrs), 2), b"", False)
+        self.io = TunnelIOStream(self)
+        self.tunnel = Tunnel(w, self.stream, self.io.unblocked)
+        return self._future()
+
+    def on_window(self, n):
+        if self.tunnel is not None:
+            self.tunnel.on_window(n)
 
     # -- channel side ---------------------------------------------------------------
 
@@ -553,6 +710,8 @@ class TornadoStream:
         if self.cancelled or self.finished:
             return
         self.finished = True
+        if self.tunnel is not None:
+            self.tunnel.cancel()
         try:
             if self.started and self.pending is None:
                 w.log.error("Error handling request", exc_info=exc)
@@ -566,6 +725,10 @@ class TornadoStream:
         w.stream_done(self.stream)
 
     def on_body(self, data, end):
+        if self.io is not None:
+            self.tunnel.received(len(data))
+            self.io.feed(data, end)
+            return
         if data:
             self.body.append(data)
         if end:
@@ -577,6 +740,11 @@ class TornadoStream:
     def on_cancel(self):
         self.cancelled = True
         self.pending = None
+        if self.tunnel is not None:
+            self.tunnel.cancel()
+            self.io.lost()
+            if self.finished:
+                return  # detached: the stream told the app
         bw = self.body_waiter
         if bw is not None and not bw.done():
             bw.set_result(None)
@@ -591,6 +759,134 @@ class TornadoStream:
                 cb()
             except Exception:
                 self.worker.log.debug("close callback failed", exc_info=True)
+
+
+class TunnelIOStream:
+    """What tornado's WebSocket code uses of the ``IOStream`` that ``detach()`` returns,
+    over a tunnel: ``read_bytes``, ``write``, ``close``, ``closed``, ``io_loop``,
+    ``set_nodelay`` and ``set_close_callback``. Reads give credit back to Go as the
+    bytes are taken; write futures wait while the tunnel is blocked (window or outbox).
+    """
+
+    def __init__(self, st):
+        from tornado.ioloop import IOLoop
+        self.st = st
+        self.io_loop = IOLoop.current()
+        self.buf = bytearray()
+        self.eof = False
+        self._closed = False
+        self.error = None
+        self.read_future = None
+        self.read_n = 0
+        self.read_partial = False
+        self.write_waiters = []
+        self.close_callback = None
+
+    # -- tornado's IOStream, as tornado.websocket uses it ------------------------------
+
+    def read_bytes(self, num_bytes, partial=False):
+        from tornado.concurrent import Future
+        if self.read_future is not None:
+            raise RuntimeError("Already reading")
+        f = self.read_future = Future()
+        self.read_n, self.read_partial = num_bytes, partial
+        self._try_read()
+        return f
+
+    def write(self, data):
+        from tornado.concurrent import Future
+        from tornado.iostream import StreamClosedError
+        if self._closed:
+            raise StreamClosedError(real_error=self.error)
+        t = self.st.tunnel
+        t.write(data)
+        f = Future()
+        if t.blocked():
+            self.write_waiters.append(f)
+            t.arm()
+        else:
+            f.set_result(None)
+        return f
+
+    def close(self, exc_info=False):
+        if self._closed:
+            return
+        self._signal_closed()
+        try:
+            self.st.tunnel.end()
+        except ChannelClosed:
+            pass
+
+    def closed(self):
+        return self._closed
+
+    def set_nodelay(self, value):
+        pass
+
+    def set_close_callback(self, callback):
+        self.close_callback = callback
+
+    # -- tunnel side ------------------------------------------------------------------
+
+    def feed(self, data, end):
+        if self._closed:
+            return
+        if data:
+            self.buf += data
+        if end:
+            self.eof = True
+        self._try_read()
+        if self.eof and not self.buf:
+            self.close()  # tornado's IOStream closes at EOF too
+
+    def lost(self):
+        """CANCEL: the client connection is gone."""
+        from tornado.iostream import StreamClosedError
+        if not self._closed:
+            self.error = StreamClosedError()
+            self._signal_closed()
+
+    def unblocked(self):
+        waiters, self.write_waiters = self.write_waiters, []
+        for f in waiters:
+            if not f.done():
+                f.set_result(None)
+
+    def _try_read(self):
+        f = self.read_future
+        if f is None:
+            return
+        buf, n = self.buf, self.read_n
+        if len(buf) >= n or (self.read_partial and buf):
+            k = min(n, len(buf))
+            data = bytes(buf[:k])
+            del buf[:k]
+            self.read_future = None
+            self.st.tunnel.consumed(k)
+            f.set_result(data)
+        elif self._closed or self.eof:
+            self.read_future = None
+            self._fail(f)
+        else:
+            self.st.tunnel.want(n - len(buf))
+
+    def _fail(self, f):
+        from tornado.iostream import StreamClosedError
+        if not f.done():
+            f.set_exception(StreamClosedError(real_error=self.error))
+            f.exception()  # retrieved: nobody may be waiting on it
+
+    def _signal_closed(self):
+        self._closed = True
+        f, self.read_future = self.read_future, None
+        if f is not None:
+            self._fail(f)
+        waiters, self.write_waiters = self.write_waiters, []
+        for f in waiters:
+            self._fail(f)
+        cb, self.close_callback = self.close_callback, None
+        if cb is not None:
+            self.st.worker.loop.call_soon(cb)
 
 
 class TornadoWorker(AsyncWorker):

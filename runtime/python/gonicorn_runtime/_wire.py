@@ -246,6 +246,17 @@ def parse_more(payload):
     return _U32.unpack_from(payload, 0)[0]
 
 
+def encode_window(n):
+    return _U32.pack(n)
+
+
+def parse_window(payload):
+    if len(payload) != 4:
+        raise ProtocolError("WINDOW payload is %d bytes, want 4" % len(payload),
+                            bytes(payload))
+    return _U32.unpack_from(payload, 0)[0]
+
+
 def encode_sendfile(offset, count):
     return _U64X2.pack(offset, count)
 

@@ -7,6 +7,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 
 from gonicorn_runtime import _log, _server, _wire
 from gonicorn_runtime._sync import SyncWorker
@@ -156,3 +157,152 @@ class Harness:
             h.flush()
         with open(self.errorlog) as f:
             return f.read()
+
+
+# -- WebSocket over a tunnel (docs/protocol.md, "Tunnels") ---------------------------
+
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+WS_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="   # RFC 6455's example answer to WS_KEY
+
+
+def upgrade_environ(uri="/ws", tunnel=True, **extra):
+    """The head Go sends for a WebSocket upgrade; with ``gonicorn.tunnel`` unless told."""
+    env = environ("GET", uri, HTTP_UPGRADE="websocket", HTTP_CONNECTION="keep-alive, Upgrade",
+                  HTTP_SEC_WEBSOCKET_KEY=WS_KEY, HTTP_SEC_WEBSOCKET_VERSION="13", **extra)
+    if tunnel:
+        env["gonicorn.tunnel"] = True
+    return env
+
+
+def ws_frame(opcode, payload, mask=b"\x01\x02\x03\x04"):
+    """A client frame (masked, FIN set). A zero mask keeps big payloads cheap."""
+    n = len(payload)
+    head = bytes([0x80 | opcode])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    if mask == b"\0\0\0\0":
+        return head + mask + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def ws_close_frame(code, reason=b""):
+    return ws_frame(0x8, struct.pack(">H", code) + reason)
+
+
+def ws_parse(buf):
+    """Split unmasked server frames off the front of ``buf`` (a bytearray):
+    [(opcode, payload)], leaving an incomplete frame in ``buf``."""
+    out = []
+    while len(buf) >= 2:
+        opcode, n = buf[0] & 0x0F, buf[1] & 0x7F
+        i = 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            n, i = struct.unpack(">H", buf[2:4])[0], 4
+        elif n == 127:
+            if len(buf) < 10:
+                break
+            n, i = struct.unpack(">Q", buf[2:10])[0], 10
+        if len(buf) < i + n:
+            break
+        out.append((opcode, bytes(buf[i:i + n])))
+        del buf[:i + n]
+    return out
+
+
+class TunnelClient:
+    """Go's side of one tunnel: what the worker sent and what Go owes it."""
+
+    def __init__(self, go, stream):
+        self.go = go
+        self.stream = stream
+        self.buf = bytearray()      # tunnel bytes not parsed yet
+        self.credit = 0             # client bytes the worker asked for (MORE)
+        self.received = 0           # tunnel bytes the worker sent
+        self.ended = False
+        self.others = []            # frames of other streams
+
+    def open(self, env):
+        """Send the upgrade; return (status, headers) of the worker's answer."""
+        self.go.request(self.stream, env)
+        f = self.next()
+        typ, flags, _, payload = f
+        assert typ == _wire.RESPONSE, f
+        h, b = _wire.split_head(payload)
+        status, headers = marshal.loads(h)
+        if status.startswith("101"):
+            assert not flags & _wire.FLAG_END, f
+        else:
+            self.ended = bool(flags & _wire.FLAG_END)
+        self.buf += b
+        return status, headers
+
+    def next(self, timeout=None):
+        """The next frame of this stream, accounted for (MORE adds credit, RESP_BODY
+        bytes go to ``buf``); None on timeout."""
+        sock = self.go.sock
+        while True:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            try:
+                f = self.go.frame()
+            except socket.timeout:
+                return None
+            finally:
+                sock.settimeout(10)
+            if f is None:
+                raise EOFError("channel closed")
+            typ, flags, stream, payload = f
+            if stream != self.stream:
+                self.others.append(f)
+                continue
+            if typ == _wire.MORE:
+                self.credit += _wire.parse_more(payload)
+            if typ == _wire.RESP_BODY:
+                self.buf += payload
+                self.received += len(payload)
+                if flags & _wire.FLAG_END:
+                    self.ended = True
+            return f
+
+    def send(self, data, end=False):
+        """Client bytes to the worker, within its credit."""
+        assert len(data) <= self.credit, (len(data), self.credit)
+        self.credit -= len(data)
+        self.go.body(self.stream, data, end)
+
+    def send_all(self, data):
+        """Client bytes to the worker, waiting for credit as needed."""
+        data = memoryview(data)
+        while data:
+            deadline = time.monotonic() + 10
+            while not self.credit:
+                if time.monotonic() > deadline or self.next(10) is None:
+                    raise AssertionError("no credit for %d more bytes" % len(data))
+            n = min(self.credit, len(data), 1 << 20)
+            self.send(bytes(data[:n]))
+            data = data[n:]
+
+    def messages(self, n, timeout=10):
+        """The next n WebSocket frames the app sent: [(opcode, payload)]."""
+        got = ws_parse(self.buf)
+        while len(got) < n:
+            if self.next(timeout) is None:
+                raise AssertionError("got %d frames of %d" % (len(got), n))
+            got += ws_parse(self.buf)
+        assert len(got) == n, [(op, len(p)) for op, p in got]
+        return got
+
+    def until_end(self, timeout=10):
+        while not self.ended:
+            if self.next(timeout) is None:
+                raise AssertionError("no END within %ss" % timeout)
+        return ws_parse(self.buf)
+
+    def window(self, n):
+        self.go.send(_wire.WINDOW, 0, self.stream, _wire.encode_window(n))

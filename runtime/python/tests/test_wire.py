@@ -125,6 +125,7 @@ class ReaderTest(unittest.TestCase):
 class PayloadTest(unittest.TestCase):
     def test_helpers(self):
         self.assertEqual(_wire.parse_more(_wire.encode_more(65536)), 65536)
+        self.assertEqual(_wire.parse_window(_wire.encode_window(1 << 20)), 1 << 20)
         self.assertEqual(_wire.parse_sendfile(_wire.encode_sendfile(5, _wire.SENDFILE_TO_END)),
                          (5, _wire.SENDFILE_TO_END))
         doc = {"pid": 1, "app_kind": "wsgi"}
@@ -138,6 +139,7 @@ class PayloadTest(unittest.TestCase):
 
     def test_helper_errors(self):
         for fn, arg in ((_wire.parse_more, b"123"), (_wire.parse_sendfile, b"1"),
+                        (_wire.parse_window, b""), (_wire.parse_window, b"12345"),
                         (_wire.parse_hello, b"XXXX\x01{}"), (_wire.parse_hello, b"GNCN\x02{}"),
                         (_wire.split_head, b"\x01"), (_wire.split_head, b"\x09\x00\x00\x00ab")):
             with self.assertRaises(_wire.ProtocolError):
