@@ -89,5 +89,6 @@ func h2Config(cfg *config.Config) front.H2Config {
 		MaxFrameSize:         uint32(cfg.Int("http2_max_frame_size")),
 		MaxHeaderListSize:    uint32(cfg.Int("http2_max_header_list_size")),
 		Cleartext:            mode == "prior-knowledge" || mode == "both",
+		Upgrade:              mode == "upgrade" || mode == "both",
 	}
 }

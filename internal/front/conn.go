@@ -103,9 +103,7 @@ func (c *conn) serve() {
 		if cfg.HeaderTimeout > 0 {
 			c.nc.SetReadDeadline(start.Add(cfg.HeaderTimeout))
 		}
-		if first && c.s.cfg.H2.Cleartext && c.uwsgi == nil && c.trusted() && c.isH2Preface() {
-			c.nc.SetReadDeadline(time.Time{})
-			c.serveH2(&bufferedConn{Conn: c.nc, r: c.br})
+		if first && c.h2cPriorKnowledge() {
 			return
 		}
 		if err := c.readRequest(); err != nil {
@@ -113,6 +111,9 @@ func (c *conn) serve() {
 			return
 		}
 		c.nc.SetReadDeadline(time.Time{})
+		if c.h2cUpgrade() {
+			return
+		}
 		if !c.handle(start) {
 			return
 		}
@@ -133,7 +134,7 @@ func (c *conn) handshake() bool {
 	}
 	tc.SetDeadline(time.Time{})
 	if tc.ConnectionState().NegotiatedProtocol == "h2" {
-		c.serveH2(tc)
+		c.serveH2(tc, nil)
 		return false
 	}
 	return true

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/logging"
@@ -59,7 +57,6 @@ type Listener struct {
 type Server struct {
 	cfg        Config
 	parser     *http1.Config
-	h2         *http2.Server
 	h2cAllow   http1.AllowList
 	uwsgiAllow http1.AllowList
 
@@ -85,7 +82,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{})}
-	s.h2 = s.h2Server()
 	if s.h2cAllow, err = http1.ParseAllowList("forwarded_allow_ips", cfg.Parser.ForwardedAllowIPs); err != nil {
 		return nil, err
 	}

@@ -43,20 +43,13 @@ def h2_tls_args(pki, app="echo_wsgi:app", *extra, threads=4):
             "--http-protocols", "h2,h1", *extra, app]
 
 
-# h2spec cases gonicorn fails today, each with its cause. The HTTP/2 framing layer is
-# golang.org/x/net/http2, which answers connection-specific request headers with a 400
-# instead of a PROTOCOL_ERROR stream reset (8.1.2.2), and closes the connection on a
-# SETTINGS frame carrying SETTINGS_INITIAL_WINDOW_SIZE twice (6.5.3) -- Go's own
-# net/http server fails the same cases. Over h2c, junk instead of the preface is read as
-# an HTTP/1.1 request and gets gunicorn's 400 (3.5). Any other failure fails the test,
-# and so does one of these starting to pass (then take it off the list).
-KNOWN_FAILURES = {
-    "http2/6.5.3": "x/net/http2: SETTINGS_INITIAL_WINDOW_SIZE sent twice closes the connection",
-    "http2/8.1.2.2": "x/net/http2: connection-specific headers get 400, not PROTOCOL_ERROR",
-}
-KNOWN_FAILURES_H2C = dict(KNOWN_FAILURES, **{
-    "http2/3.5": "h2c: an invalid preface is served as HTTP/1.1 and refused with 400",
-})
+# h2spec cases gonicorn is known to fail, each with its cause. None today: the HTTP/2 layer
+# (internal/front/h2) resets streams with connection-specific headers (8.1.2.2), applies
+# repeated SETTINGS values in order (6.5.3), and answers junk sent over h2c instead of the
+# preface with GOAWAY (3.5). Any other failure fails the test, and so does a listed case
+# that passes (then take it off the list).
+KNOWN_FAILURES = {}
+KNOWN_FAILURES_H2C = dict(KNOWN_FAILURES)
 
 
 def check_h2spec(failed, known, summary, what):
@@ -237,3 +230,139 @@ def test_h2c_prior_knowledge_and_refused_for_untrusted_peer(server):
                         "echo_wsgi:app"])
     data = untrusted.raw(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", timeout=5, shutdown=True)
     assert data.startswith(b"HTTP/1.1 4") or data == b"", data[:200]
+
+
+# ---------------------------------------------------------------- h2c rules
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def frames(data):
+    """Split raw HTTP/2 bytes into (type, flags, stream, payload) tuples."""
+    out = []
+    while len(data) >= 9:
+        n = int.from_bytes(data[:3], "big")
+        out.append((data[3], data[4], int.from_bytes(data[5:9], "big") & 0x7FFFFFFF, data[9:9 + n]))
+        data = data[9 + n:]
+    return out
+
+
+@h2c_gonicorn_only
+def test_h2c_prior_knowledge_only_refuses_http1_and_junk(server):
+    srv = server(["--http2-cleartext", "prior-knowledge", "echo_wsgi:app"])
+    # gunicorn's rule: a trusted peer that speaks HTTP/1 to a prior-knowledge-only server
+    # gets 400, not a silent downgrade.
+    data = srv.raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+    assert data.startswith(b"HTTP/1.1 400 "), data[:200]
+    assert b"HTTP/2 connection preface" in data, data
+    # Anything else that is not the preface is an HTTP/2 connection error: GOAWAY, close.
+    for junk in (b"INVALID CONNECTION PREFACE\r\n\r\n", b"\x16\x03\x01\x00\x05hello"):
+        t0 = time.monotonic()
+        data = srv.raw(junk, timeout=5)
+        assert time.monotonic() - t0 < 3, f"{junk!r}: the server waited for more bytes"
+        goaway = [f for f in frames(data) if f[0] == 0x7]
+        assert goaway and int.from_bytes(goaway[0][3][4:8], "big") == 0x1, f"{junk!r}: {data!r}"
+
+
+@h2c_gonicorn_only
+def test_h2c_both_serves_http1_and_prior_knowledge(server):
+    srv = server(["--http2-cleartext", "both", "echo_wsgi:app"])
+    data = srv.raw(b"GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=5)
+    assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+    c = H2Client(srv)
+    try:
+        (r,) = c.wait([c.send("GET", "/pk")])
+    finally:
+        c.close()
+    assert r["headers"][":status"] == "200", r
+
+
+def upgrade(srv, path, body=b"", extra=b""):
+    """An h2c upgrade (RFC 7540 3.2) with the h2 package: the 101, then stream 1's response."""
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    settings = conn.initiate_upgrade_connection()
+    head = (f"POST {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n"
+            f"Content-Length: {len(body)}\r\n").encode() if body else \
+        f"GET {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n".encode()
+    req = head + b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: " + settings + \
+        b"\r\n" + extra + b"\r\n" + body
+    sock = srv.connect(10)
+    try:
+        sock.sendall(req)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            data = sock.recv(65536)
+            assert data, f"closed before a response head: {buf!r}"
+            buf += data
+        status, rest = buf.split(b"\r\n\r\n", 1)
+        if not status.startswith(b"HTTP/1.1 101 "):
+            return status, None
+        sock.sendall(conn.data_to_send())
+        result = {"headers": None, "data": b"", "done": False}
+        events = conn.receive_data(rest) if rest else []
+        deadline = time.monotonic() + 10
+        while True:
+            for ev in events:
+                if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == 1:
+                    result["headers"] = {k.decode(): v.decode() for k, v in ev.headers}
+                elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == 1:
+                    result["data"] += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, 1)
+                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == 1:
+                    result["done"] = True
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+            if result["done"]:
+                return status, result
+            assert time.monotonic() < deadline, f"stream 1 not finished: {result}"
+            data = sock.recv(65536)
+            assert data, f"connection closed before stream 1 ended: {result}"
+            events = conn.receive_data(data)
+    finally:
+        sock.close()
+
+
+@h2c_gonicorn_only
+def test_h2c_upgrade(server):
+    srv = server(["--http2-cleartext", "upgrade", "echo_wsgi:app"])
+    status, r = upgrade(srv, "/up?a=1")
+    assert r is not None, status
+    assert r["headers"][":status"] == "200", r
+    env = json.loads(r["data"])["environ"]
+    assert (env["PATH_INFO"], env["QUERY_STRING"], env["SERVER_PROTOCOL"]) == ("/up", "a=1", "HTTP/2.0"), env
+    assert env["HTTP_HOST"] == f"{srv.host}:{srv.port}", env
+    assert "HTTP_UPGRADE" not in env and "HTTP_HTTP2_SETTINGS" not in env, env
+    # A small body comes along with the upgrade and reaches the app on stream 1.
+    status, r = upgrade(srv, "/post", body=b"x" * 1000)
+    assert r is not None, status
+    doc = json.loads(r["data"])
+    assert doc["body_len"] == 1000 and doc["environ"]["CONTENT_LENGTH"] == "1000", doc
+
+
+@h2c_gonicorn_only
+def test_h2c_upgrade_refused_for_untrusted_peer_and_in_prior_knowledge_mode(server):
+    untrusted = server(["--http2-cleartext", "upgrade", "--forwarded-allow-ips", "10.0.0.1", "echo_wsgi:app"])
+    status, r = upgrade(untrusted, "/")
+    assert r is None and status.startswith(b"HTTP/1.1 200 "), status
+    # prior-knowledge mode does not upgrade; it takes only the preface from a trusted peer.
+    pk = server(["--http2-cleartext", "prior-knowledge", "echo_wsgi:app"])
+    status, r = upgrade(pk, "/")
+    assert r is None and status.startswith(b"HTTP/1.1 400 "), status
+
+
+@h2c_gonicorn_only
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_h2c_upgrade_with_curl(server):
+    features = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
+    if "HTTP2" not in features:
+        pytest.skip("curl without HTTP/2")
+    srv = server(["--http2-cleartext", "both", "echo_wsgi:app"])
+    for extra in ([], ["--data-binary", "hello"]):
+        p = subprocess.run(["curl", "-sS", "--http2", "-w", "\n%{http_version}", *extra, srv.url("/curl")],
+                           capture_output=True, text=True, timeout=20)
+        body, _, version = p.stdout.rpartition("\n")
+        assert p.returncode == 0 and version == "2", (p.returncode, p.stderr, p.stdout[-300:])
+        doc = json.loads(body)
+        assert doc["environ"]["SERVER_PROTOCOL"] == "HTTP/2.0"
+        assert doc["body_len"] == (5 if extra else 0), doc
