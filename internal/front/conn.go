@@ -245,12 +245,7 @@ func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	if x.chunked {
 		bw.WriteString("\r\nTransfer-Encoding: chunked")
 	}
-	for _, h := range hdrs {
-		bw.WriteString("\r\n")
-		bw.Write(h[0])
-		bw.WriteString(": ")
-		bw.Write(h[1])
-	}
+	writeFields(bw, hdrs)
 	_, err := bw.WriteString("\r\n\r\n")
 	return err
 }
@@ -287,14 +282,20 @@ func (c *conn) info(status []byte, hdrs [][2][]byte) error {
 	bw := c.bw
 	bw.WriteString("HTTP/1.1 ")
 	bw.Write(status)
+	writeFields(bw, hdrs)
+	bw.WriteString("\r\n\r\n")
+	return bw.Flush()
+}
+
+// writeFields writes each header as "\r\nName: value", after a status
+// line or another field.
+func writeFields(bw *bufio.Writer, hdrs [][2][]byte) {
 	for _, h := range hdrs {
 		bw.WriteString("\r\n")
 		bw.Write(h[0])
 		bw.WriteString(": ")
 		bw.Write(h[1])
 	}
-	bw.WriteString("\r\n\r\n")
-	return bw.Flush()
 }
 
 func (c *conn) chunkHeader(n int64) {

@@ -220,12 +220,7 @@ func (t *tunnel) open(status []byte, hdrs [][2][]byte, body []byte, end bool) {
 	bw.WriteString(c.s.cfg.ServerHeader)
 	bw.WriteString("\r\nDate: ")
 	bw.Write(httpDate())
-	for _, h := range hdrs {
-		bw.WriteString("\r\n")
-		bw.Write(h[0])
-		bw.WriteString(": ")
-		bw.Write(h[1])
-	}
+	writeFields(bw, hdrs)
 	bw.WriteString("\r\n\r\n")
 	if c.s.cfg.AccessLog.Enabled() {
 		x.respHeader = x.respHeader[:0]

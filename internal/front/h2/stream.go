@@ -125,17 +125,25 @@ func (s *Stream) sendableLocked() error {
 	return nil
 }
 
+// headableLocked reports why no response head can be sent on s now.
+func (s *Stream) headableLocked() error {
+	if err := s.sendableLocked(); err != nil {
+		return err
+	}
+	if s.headSent || s.pendStatus != 0 {
+		return errHeadTwice
+	}
+	return nil
+}
+
 // WriteInfo sends an informational (1xx) response at once, such as 103
 // Early Hints. Names must be lower-case; invalid fields are dropped.
 func (s *Stream) WriteInfo(status int, fields []Field) error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := s.sendableLocked(); err != nil {
+	if err := s.headableLocked(); err != nil {
 		return err
-	}
-	if s.headSent || s.pendStatus != 0 {
-		return errHeadTwice
 	}
 	c.appendHeadersLocked(s, s.id, status, cleanFields(nil, fields), false)
 	c.flushLocked()
@@ -151,11 +159,8 @@ func (s *Stream) WriteHeader(status int, fields []Field) error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := s.sendableLocked(); err != nil {
+	if err := s.headableLocked(); err != nil {
 		return err
-	}
-	if s.headSent || s.pendStatus != 0 {
-		return errHeadTwice
 	}
 	s.pendStatus = status
 	s.pend = cleanFields(s.pend[:0], fields)
