@@ -17,10 +17,12 @@ import (
 
 	"github.com/gonicorn/gonicorn/internal/arbiter"
 	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/proctitle"
 	"github.com/gonicorn/gonicorn/internal/zygote"
 )
 
 func main() {
+	proctitle.Keep()
 	// The Go side shares the machine with the Python workers, which do the
 	// heavier work per request; with every core, idle Go threads spin looking
 	// for work and take CPU from Python (measured in docs/benchmarks.md).

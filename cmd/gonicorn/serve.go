@@ -16,6 +16,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/front"
 	"github.com/gonicorn/gonicorn/internal/logging"
 	"github.com/gonicorn/gonicorn/internal/pidfile"
+	"github.com/gonicorn/gonicorn/internal/proctitle"
 	"github.com/gonicorn/gonicorn/internal/systemd"
 	"github.com/gonicorn/gonicorn/internal/worker"
 	"github.com/gonicorn/gonicorn/internal/zygote"
@@ -147,6 +148,11 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		opt.MasterName, opt.ParentPID = "Master.2", parentPID
 	}
 	arb = arbiter.New(opt, elog, z, fr, pool)
+	if name := cfg.String("proc_name"); name != "" {
+		// Only with -n: by default the master keeps its command line, which
+		// is what scripts that look for it by its arguments expect.
+		proctitle.Set("gonicorn: master [" + name + "]")
+	}
 	arb.OnPromote = func() {
 		os.Unsetenv("GUNICORN_PID")
 		if pf != nil {

@@ -205,3 +205,17 @@ def test_keepalive_pipelined_on_sync(server):
     data = s.raw(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     resps = harness.parse_responses(data)
     assert [r.status for r in resps] == [200, 200], data
+
+
+@pytest.mark.skipif(SERVER == "gunicorn", reason="gunicorn titles its master only with setproctitle, "
+                    "which the test virtualenv leaves out (it would retitle the workers too)")
+def test_proc_name_titles_the_master(server):
+    """-n NAME: ps shows the master as gunicorn's does with setproctitle; without -n the
+    master keeps its command line, which scripts that look for it by its arguments expect."""
+    named = server(["-n", "billing-api", "hello_wsgi:app"])
+    with open(f"/proc/{named.pid}/cmdline", "rb") as f:
+        assert f.read().rstrip(b"\0") == b"gonicorn: master [billing-api]"
+    assert requests.get(named.url("/"), timeout=10).status_code == 200
+    plain = server(["hello_wsgi:app"])
+    with open(f"/proc/{plain.pid}/cmdline", "rb") as f:
+        assert b"hello_wsgi:app" in f.read().split(b"\0")
