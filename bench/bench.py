@@ -6,6 +6,10 @@ started on a free loopback port, checked with one real request, warmed up,
 loaded with wrk (keep-alive), measured, and stopped before the next one, so
 the servers never compete with each other for the two cores. Stdlib only.
 
+With --rounds N the whole list of (server, app) pairs is measured N times,
+round by round, so that a slow minute of a shared machine lands on every
+server instead of one; the table reports each pair's median round.
+
 CPU and memory are read from /proc for the whole process tree of the server
 (master/arbiter, zygote, workers), because a design that moves work out of
 the workers into a front process must pay for that work in the same column.
@@ -19,13 +23,14 @@ import re
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -150,6 +155,11 @@ class Result:
     rss_kib: int = 0
     procs: int = 0
     note: str = ""
+    round: int = 1  # which round measured it (1-based)
+    # Set by combine(): the rounds that measured something and their req/s spread.
+    rounds: int = 1
+    rps_min: float = 0.0
+    rps_max: float = 0.0
 
 
 # ---------------------------------------------------------------- /proc
@@ -377,15 +387,18 @@ def run_wrk(argv, duration):
 # ---------------------------------------------------------------- one measurement
 
 
-def measure(server, app, args, env):
+def measure(server, app, args, env, round_no=1):
     port = free_port()
     argv = server.build(app, port, args)
-    res = Result(server.name, app.name, argv=argv)
+    res = Result(server.name, app.name, argv=argv, round=round_no)
     if server.name.startswith("gonicorn") and args.gonicorn_missing:
         res.error = args.gonicorn_missing
         return res
     os.makedirs(OUT_DIR, exist_ok=True)
-    log_path = os.path.join(OUT_DIR, f"{server.name}-{app.name}.log")
+    # One log per round, so a round's note points at that round's output.
+    suffix = f"-r{round_no}" if getattr(args, "rounds", 1) > 1 else ""
+    log_name = f"{server.name}-{app.name}{suffix}.log"
+    log_path = os.path.join(OUT_DIR, log_name)
     with open(log_path, "wb") as log:
         try:
             proc = subprocess.Popen(argv, cwd=APPS_DIR, env=env, stdin=subprocess.DEVNULL,
@@ -423,7 +436,7 @@ def measure(server, app, args, env):
         elif res.errors > res.requests // 100:
             # wrk counts error responses in Requests/sec: a server failing fast looks fast.
             notes.append(f"{res.errors} errors in {res.requests} requests: req/s counts them; "
-                         f"see bench/.out/{server.name}-{app.name}.log")
+                         f"see bench/.out/{log_name}")
         res.note = "; ".join(notes)
         return res
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
@@ -480,21 +493,56 @@ def fmt_us(us):
     return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.0f} µs"
 
 
+def combine(rounds):
+    """One table row from the rounds of one (server, app) pair.
+
+    req/s is the median over the rounds that measured something. The other
+    columns are taken whole from one real round, the one whose req/s is the
+    median (the slower of the two middle ones when their number is even), so
+    that latency, CPU and RSS stay figures of one measurement that agree with
+    each other. Errors are summed over the rounds: one bad round must show.
+    """
+    ok = sorted((r for r in rounds if not r.error), key=lambda r: r.rps)  # stable: ties keep round order
+    errors = sum(r.errors for r in rounds)
+    if not ok:
+        res = replace(rounds[0], rounds=0, errors=errors)
+        reasons = list(dict.fromkeys(r.error for r in rounds))
+        if len(reasons) > 1:
+            res.error = "; ".join(f"round {r.round}: {r.error}" for r in rounds)
+        return res
+    res = replace(ok[(len(ok) - 1) // 2], rounds=len(ok), errors=errors)
+    res.rps = statistics.median(r.rps for r in ok)
+    res.rps_min, res.rps_max = ok[0].rps, ok[-1].rps
+    if len(rounds) > 1:
+        notes = []
+        for r in sorted(rounds, key=lambda r: r.round):
+            text = f"not available ({r.error})" if r.error else r.note
+            if text:
+                notes.append(f"round {r.round}: {text}")
+        res.note = "; ".join(notes)
+    return res
+
+
 def table(results, args):
+    n = getattr(args, "rounds", 1)
     base = {r.app: r.rps for r in results if r.server == "gunicorn-sync" and not r.error and r.rps}
-    head = ["server", "app", "req/s", "p50", "p99", "CPU µs/req", "CPU %", "peak RSS MiB (procs)",
-            "errors", "× gunicorn sync"]
+    head = ["server", "app", "req/s"] + (["req/s range"] if n > 1 else []) + [
+        "p50", "p99", "CPU µs/req", "CPU %", "peak RSS MiB (procs)", "errors", "× gunicorn sync"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         if r.error:
-            rows.append(f"| {r.server} | {r.app} | not available | | | | | | | |")
+            rows.append(f"| {r.server} | {r.app} | not available |" + " |" * (len(head) - 3))
             continue
+        spread = ""
+        if n > 1:
+            short = f" ({r.rounds} of {n} rounds)" if r.rounds < n else ""
+            spread = f" {r.rps_min:,.0f}–{r.rps_max:,.0f}{short} |"
         b = base.get(APPS[r.app].baseline)
         ratio = "?" if not b else f"{r.rps / b:.2f}" + ("" if APPS[r.app].baseline == r.app else " †")
         cpu_us = r.cpu_s * 1e6 / r.requests if r.requests else float("nan")
         cpu_pct = 100 * r.cpu_s / r.seconds if r.seconds else float("nan")
         rows.append(
-            f"| {r.server} | {r.app} | {r.rps:,.0f} | {fmt_us(r.p50_us)} | {fmt_us(r.p99_us)} | "
+            f"| {r.server} | {r.app} | {r.rps:,.0f} |{spread} {fmt_us(r.p50_us)} | {fmt_us(r.p99_us)} | "
             f"{cpu_us:.0f} | {cpu_pct:.0f} | {r.rss_kib / 1024:.1f} ({r.procs}) | {r.errors} | {ratio} |"
         )
     return rows
@@ -516,6 +564,9 @@ def parse_args(argv):
     p.add_argument("--gonicorn", default=os.path.join(ROOT, "bin", "gonicorn"), help="gonicorn binary")
     p.add_argument("--build", action="store_true", help="go build -o bin/gonicorn ./cmd/gonicorn first")
     p.add_argument("--start-timeout", type=float, default=20, help="seconds a server gets to answer (20)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="wrk mode: measure every server and app this many times, round by round, "
+                        "and report the median (1)")
     p.add_argument("--mode", choices=("wrk", "h2", "overload"), default="wrk",
                    help="wrk: the table above (default); h2: HTTP/2 over TLS with h2load; "
                         "overload: open-loop load at --factor x capacity with a sleeping app")
@@ -530,6 +581,11 @@ def parse_args(argv):
     import ws_bench  # --ws and its options (WebSocket echo mode)
     ws_bench.add_args(p)
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error(f"--rounds {args.rounds}: must be 1 or more")
+    if args.rounds != 1 and (args.ws or args.mode != "wrk"):
+        p.error(f"--rounds {args.rounds}: only the wrk mode measures in rounds; "
+                f"drop --rounds with {'--ws' if args.ws else '--mode ' + args.mode}")
     if args.ws:
         args.servers, args.app_list = [], []  # ws_bench.py resolves --only itself
         return args
@@ -555,6 +611,11 @@ def parse_args(argv):
             p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be greater than 0")
     if args.warmup < 0:
         p.error(f"--warmup {args.warmup}: must be 0 or more")
+    for name in ("duration", "warmup"):
+        value = getattr(args, name)
+        if value != int(value):
+            # wrk parses -d as an integer with a unit and prints its usage for -d0.5s.
+            p.error(f"--{name} {value:g}: wrk takes whole seconds; use {int(value)} or {int(value) + 1}")
     if args.connections < args.wrk_threads:
         p.error(f"--connections {args.connections} is below --wrk-threads {args.wrk_threads}; wrk needs at least one per thread")
     return args
@@ -597,19 +658,27 @@ def main(argv):
         print("bench: no server in --only serves the apps in --apps; nothing to run", file=sys.stderr)
         return 2
     machine = machine_lines(args)
-    results = []
-    for i, (server, app) in enumerate(plan, 1):
-        print(f"bench: [{i}/{len(plan)}] {server.name} {app.name} ...", file=sys.stderr, flush=True)
-        r = measure(server, app, args, env)
-        results.append(r)
-        msg = f"not available ({r.error})" if r.error else f"{r.rps:,.0f} req/s"
-        print(f"bench:   {msg}", file=sys.stderr, flush=True)
+    # Round by round rather than pair by pair: a noisy minute then hits one
+    # round of every server, and the median drops it.
+    per_pair = [[] for _ in plan]
+    total, step = len(plan) * args.rounds, 0
+    for rnd in range(1, args.rounds + 1):
+        for i, (server, app) in enumerate(plan):
+            step += 1
+            tag = f"[{step}/{total}]" + (f" round {rnd}/{args.rounds}" if args.rounds > 1 else "")
+            print(f"bench: {tag} {server.name} {app.name} ...", file=sys.stderr, flush=True)
+            r = measure(server, app, args, env, rnd)
+            per_pair[i].append(r)
+            msg = f"not available ({r.error})" if r.error else f"{r.rps:,.0f} req/s"
+            print(f"bench:   {msg}", file=sys.stderr, flush=True)
+    results = [combine(rounds) for rounds in per_pair]
 
     print("## Machine\n")
     print("\n".join(machine))
     print(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\n## Results (wrk -t{args.wrk_threads} -c{args.connections}, {args.duration:g} s after "
-          f"{args.warmup:g} s warm-up, {args.workers} worker(s))\n")
+          f"{args.warmup:g} s warm-up, {args.workers} worker(s)"
+          + (f", median of {args.rounds} rounds" if args.rounds > 1 else "") + ")\n")
     print("\n".join(table(results, args)))
     # One note per distinct reason: a missing binary fails every app the same way.
     by_reason = {}
@@ -618,6 +687,12 @@ def main(argv):
         if text:
             by_reason.setdefault((r.server, text), []).append(r.app)
     notes = [f"{srv} ({', '.join(apps)}): {text}" for (srv, text), apps in by_reason.items()]
+    if args.rounds > 1:
+        notes.insert(0, f"Every server/app pair was measured {args.rounds} times, round by round. req/s is the "
+                        "median of the rounds and req/s range the lowest–highest round; p50, p99, CPU µs/req, "
+                        "CPU % and peak RSS are those of the round whose req/s is the median (with an even "
+                        "number of rounds, the slower of the two middle ones); errors are summed over the "
+                        "rounds; × gunicorn sync divides the medians.")
     base = {r.app for r in results if r.server == "gunicorn-sync" and not r.error and r.rps}
     shown = [r for r in results if not r.error]
     if any(APPS[r.app].baseline != r.app and APPS[r.app].baseline in base for r in shown):
@@ -651,6 +726,8 @@ def main(argv):
             print(cmd)
     print(" ".join(wrk_argv(args, "PORT", args.warmup, False)) + "   # warm-up, not measured")
     print(" ".join(wrk_argv(args, "PORT", args.duration, True)) + "   # measured")
+    if args.rounds > 1:
+        print(f"# --rounds {args.rounds}: the servers and wrk runs above, repeated for every pair in each round")
     print("```")
     return 0
 
