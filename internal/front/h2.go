@@ -68,29 +68,17 @@ func (c *conn) serveH2(rw net.Conn, up *h2.Upgrade) {
 	}
 }
 
-// drainPoll is how often an HTTP/2 connection checks whether the server
-// drains, to send GOAWAY and finish the streams it has.
-const drainPoll = 250 * time.Millisecond
-
-// drainH2 shuts hc down gracefully once the server drains; stop ends the
-// watch and waits for it.
+// drainH2 shuts hc down gracefully (GOAWAY, then the streams it has run
+// to their end) once the server drains; stop ends the watch and waits for it.
 func (s *Server) drainH2(hc *h2.Conn) (stop func()) {
 	done := make(chan struct{})
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
-		t := time.NewTicker(drainPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if s.draining() {
-					hc.Shutdown()
-					return
-				}
-			}
+		select {
+		case <-done:
+		case <-s.drainC:
+			hc.Shutdown()
 		}
 	}()
 	return func() { close(done); <-exited }

@@ -64,6 +64,7 @@ type Server struct {
 	listeners []*Listener
 	conns     map[*conn]struct{}
 	shutting  bool
+	drainC    chan struct{} // closed when shutting turns true
 
 	asgi     atomic.Bool // the app is ASGI: stream request bodies instead of buffering them
 	acceptWG sync.WaitGroup
@@ -81,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{})}
+	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{}), drainC: make(chan struct{})}
 	if s.h2cAllow, err = http1.ParseAllowList("forwarded_allow_ips", cfg.Parser.ForwardedAllowIPs); err != nil {
 		return nil, err
 	}
@@ -188,7 +189,10 @@ func (s *Server) StopAccepting() {
 		l.Close()
 	}
 	s.mu.Lock()
-	s.shutting = true
+	if !s.shutting {
+		s.shutting = true
+		close(s.drainC)
+	}
 	s.mu.Unlock()
 }
 
