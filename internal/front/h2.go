@@ -352,9 +352,7 @@ func (c *conn) serveH2Stream(st *h2.Stream) {
 	}
 	cookie, cookies := -1, 0
 	for _, f := range r.Fields {
-		// header_map=drop, as for HTTP/1: a name with '_' could pose as
-		// another header in the environ.
-		if f.Name == "host" || strings.IndexByte(f.Name, '_') >= 0 {
+		if f.Name == "host" {
 			continue
 		}
 		if f.Name == "cookie" {
@@ -380,6 +378,17 @@ func (c *conn) serveH2Stream(st *h2.Stream) {
 	}
 	x := &h.x
 	*x = exchange{srv: c.s, req: req, peer: &h.peer, out: h, start: time.Now()}
+	// secure_scheme_headers, forwarder_headers and header_map, as the
+	// HTTP/1 parser applies them.
+	if err := c.s.parser.ApplyProxyHeaders(req, c.ip); err != nil {
+		var he *http1.Error
+		if errors.As(err, &he) {
+			c.s.cfg.ErrorLog.Warning("Invalid request from ip=%s: %s", c.peer.logIP(), he.Msg)
+			x.status = he.Status
+			h.fail(he.Status, he.Msg)
+		}
+		return
+	}
 	if body := st.Body(); body != nil && r.ContentLength != 0 {
 		x.body = body
 		x.bodyLen = r.ContentLength // -1 when unknown: streamed like chunked

@@ -366,3 +366,26 @@ def test_h2c_upgrade_with_curl(server):
         doc = json.loads(body)
         assert doc["environ"]["SERVER_PROTOCOL"] == "HTTP/2.0"
         assert doc["body_len"] == (5 if extra else 0), doc
+
+
+@h2c_gonicorn_only
+def test_h2_streams_get_secure_scheme_and_header_map_rules(server):
+    """The HTTP/1 parser's proxy rules apply to h2 streams too: a trusted peer's
+    X-Forwarded-Proto sets wsgi.url_scheme, contradictory scheme headers are a 400,
+    and a name with '_' is dropped (header_map=drop)."""
+    srv = server(["--http2-cleartext", "prior-knowledge", "echo_wsgi:app"])
+    c = H2Client(srv)
+    try:
+        ok, bad = c.wait([
+            c.send("GET", "/", [("x-forwarded-proto", "https"), ("x_sneaky", "1"), ("x-plain", "2")]),
+            c.send("GET", "/", [("x-forwarded-proto", "https"), ("x-forwarded-ssl", "off")]),
+        ])
+    finally:
+        c.close()
+    assert ok["headers"][":status"] == "200", ok
+    env = json.loads(ok["data"])["environ"]
+    assert env["wsgi.url_scheme"] == "https"
+    assert env["HTTP_X_PLAIN"] == "2" and "HTTP_X_SNEAKY" not in env, sorted(env)
+    assert bad["headers"][":status"] == "400", bad
+    assert b"Contradictory scheme headers" in bad["data"]
+    srv.wait_for_log(r"Invalid request from ip=127\.0\.0\.1: Contradictory scheme headers")

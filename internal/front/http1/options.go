@@ -1,9 +1,12 @@
 package http1
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/ascii"
 )
 
 // gunicorn's hard limits (gunicorn/http/message.py).
@@ -216,3 +219,77 @@ func NewConfig(o Options) (*Config, error) {
 
 // Options returns the options c was built from.
 func (c *Config) Options() Options { return c.opts }
+
+// schemeHeader applies secure_scheme_headers: when name is one of them,
+// req.Scheme becomes https if value is the configured one, else http. A
+// second scheme header that disagrees is gunicorn's "Contradictory scheme
+// headers". Only for headers from a trusted peer (forwarded_allow_ips).
+func (c *Config) schemeHeader(name, value []byte, req *Request, seen *bool) error {
+	for i := range c.scheme {
+		sh := &c.scheme[i]
+		if len(sh.name) == len(name) && ascii.EqualFold(name, sh.name) {
+			scheme := "http"
+			if string(value) == sh.value {
+				scheme = "https"
+			}
+			if *seen && scheme != req.Scheme {
+				return errSchemeHeaders()
+			}
+			*seen = true
+			req.Scheme = scheme
+		}
+	}
+	return nil
+}
+
+// underscoreName decides about a header name holding '_', which could
+// pose as another header in the WSGI environ: kept as a forwarder header
+// from a trusted peer or with header_map=dangerous, dropped with drop,
+// refused (400) with refuse.
+func (c *Config) underscoreName(name []byte, trusted bool) (keep bool, err error) {
+	switch {
+	case trusted && c.isForwarderHeader(name), c.headerMap == hmDangerous:
+		return true, nil
+	case c.headerMap == hmDrop:
+		return false, nil
+	}
+	return false, errHeaderName(appendUpper(nil, name))
+}
+
+func (c *Config) isForwarderHeader(name []byte) bool {
+	for _, f := range c.forwarders {
+		if f == "*" || ascii.EqualFold(name, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyProxyHeaders gives a request whose headers were not read by the
+// parser (an HTTP/2 stream) the same treatment: secure_scheme_headers and
+// forwarder_headers when peer is trusted, header_map for names with '_'.
+// It filters req.Headers in place.
+func (c *Config) ApplyProxyHeaders(req *Request, peer netip.Addr) error {
+	trusted := !peer.IsValid() || c.forwarded.Contains(peer)
+	seen := false
+	kept := req.Headers[:0]
+	for _, h := range req.Headers {
+		if trusted {
+			if err := c.schemeHeader(h.Name, h.Value, req, &seen); err != nil {
+				return err
+			}
+		}
+		if bytes.IndexByte(h.Name, '_') >= 0 {
+			keep, err := c.underscoreName(h.Name, trusted)
+			if err != nil {
+				return err
+			}
+			if !keep {
+				continue
+			}
+		}
+		kept = append(kept, h)
+	}
+	req.Headers = kept
+	return nil
+}

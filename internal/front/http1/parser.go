@@ -507,30 +507,14 @@ func (p *Parser) finish(req *Request, pend *pending, trailer bool) error {
 			}
 		}
 		if p.trusted {
-			for i := range cfg.scheme {
-				sh := &cfg.scheme[i]
-				if len(sh.name) == len(name) && ascii.EqualFold(name, sh.name) {
-					scheme := "http"
-					if string(value) == sh.value {
-						scheme = "https"
-					}
-					if p.schemeSeen && scheme != req.Scheme {
-						return errSchemeHeaders()
-					}
-					p.schemeSeen = true
-					req.Scheme = scheme
-				}
+			if err := cfg.schemeHeader(name, value, req, &p.schemeSeen); err != nil {
+				return err
 			}
 		}
 	}
 	if bytes.IndexByte(name, '_') >= 0 {
-		switch {
-		case !trailer && p.trusted && p.isForwarderHeader(name):
-		case cfg.headerMap == hmDangerous:
-		case cfg.headerMap == hmDrop:
-			return nil
-		default:
-			return errHeaderName(appendUpper(nil, name))
+		if keep, err := cfg.underscoreName(name, !trailer && p.trusted); !keep {
+			return err
 		}
 	}
 	if trailer {
@@ -542,15 +526,6 @@ func (p *Parser) finish(req *Request, pend *pending, trailer bool) error {
 	}
 	req.Headers = append(req.Headers, Header{Name: name, Value: value})
 	return nil
-}
-
-func (p *Parser) isForwarderHeader(name []byte) bool {
-	for _, f := range p.cfg.forwarders {
-		if f == "*" || ascii.EqualFold(name, f) {
-			return true
-		}
-	}
-	return false
 }
 
 // frame applies gunicorn's set_body_reader and should_close rules.
