@@ -5,11 +5,10 @@ import time
 import unittest
 
 from gonicorn_runtime import _wire
-from gonicorn_runtime._gtornado import TUNNEL_CREDIT, TUNNEL_WINDOW
 
-from .support import (WS_ACCEPT, TunnelClient, environ, upgrade_environ, ws_close_frame,
-                      ws_frame, ws_parse)
+from .support import environ
 from .test_greenlets import ProcHarness, collect, have
+from .tunnel_cases import TunnelCases
 
 END = _wire.FLAG_END
 
@@ -259,112 +258,31 @@ class AiohttpTest(unittest.TestCase):
 
 
 @unittest.skipUnless(have("aiohttp"), "aiohttp is not installed")
-class AiohttpTunnelTest(unittest.TestCase):
+class AiohttpTunnelTest(TunnelCases, unittest.TestCase):
     """WebSocketResponse over a tunnel (docs/protocol.md, "Tunnels")."""
+
+    absent_101_headers = ("server", "date")
+    expected_connection = "upgrade"
 
     def harness(self):
         return ProcHarness("aioapp:app", {"aioapp.py": AIOHTTP_APP},
                            {"worker_class": "aiohttp.worker.GunicornWebWorker"})
 
-    def open(self, h, stream=1):
-        t = TunnelClient(h.go, stream)
-        status, headers = t.open(upgrade_environ())
-        self.assertEqual(status, "101 Switching Protocols")
-        hd = {k.lower(): v for k, v in headers}
-        self.assertEqual((hd["upgrade"], hd["connection"].lower(), hd["sec-websocket-accept"]),
-                         ("websocket", "upgrade", WS_ACCEPT))
-        self.assertNotIn("server", hd)
-        self.assertNotIn("date", hd)
-        t.next()   # the first credit
-        self.assertEqual(t.credit, TUNNEL_CREDIT)
-        return t
+    def connection_value(self, hd):
+        return hd["connection"].lower()
 
-    def test_echo_and_client_close(self):
-        with self.harness() as h:
-            t = self.open(h)
-            t.send(ws_frame(0x1, b"hello"))
-            self.assertEqual(t.messages(1), [(0x1, b"hello")])
-            t.send(ws_frame(0x1, b"headers"))
-            self.assertEqual(t.messages(1), [(0x1, b"websocket|Upgrade")])
-            t.send(ws_frame(0x2, b"\x00\xff"))
-            self.assertEqual(t.messages(1), [(0x2, b"\x00\xff")])
-            t.send(ws_close_frame(4001, b"bye"))
-            frames = t.until_end()
-            self.assertEqual(frames[0][0], 0x8)   # aiohttp answers the close
-            h.go.request(2, environ("GET", "/"))
-            self.assertEqual(h.go.response(2)[0], "200 OK")
-            self.assertEqual(h.stop(), 0)
+    def check_close_reply(self, frames):
+        self.assertEqual(frames[0][0], 0x8)   # aiohttp answers the close
 
-    def test_client_eof_ends_the_tunnel(self):
-        with self.harness() as h:
-            t = self.open(h)
-            t.send(ws_frame(0x1, b"x"))
-            self.assertEqual(t.messages(1), [(0x1, b"x")])
-            t.send(b"", end=True)
-            t.until_end()
-            self.assertEqual(h.stop(), 0)
+    def check_refused_upgrade(self, status, body, frames):
+        self.assertEqual(status, "400 Bad Request")
+        self.assertEqual(frames[-1][1], END)
+
+    def check_plain_answer(self, body):
+        self.assertTrue(body.startswith(b"hello"), body)
 
     def test_credit_comes_back_as_the_app_reads(self):
-        with self.harness() as h:
-            t = self.open(h)
-            big = bytes(200 * 1024)
-            t.send(ws_frame(0x2, big, mask=b"\0\0\0\0"))
-            self.assertEqual(t.messages(1), [(0x2, big)])
-            self.assertEqual(t.credit, TUNNEL_CREDIT)
-            # A message bigger than the credit arrives as credit comes back.
-            bigger = bytes(range(256)) * 4096
-            t.send_all(ws_frame(0x2, bigger, mask=b"\0\0\0\0"))
-            self.assertEqual(t.messages(1), [(0x2, bigger)])
-            h.stop()
-
-    def test_window_holds_the_app_back(self):
-        with self.harness() as h:
-            t = self.open(h)
-            t.send(ws_frame(0x1, b"big:48"))   # 3 MiB in 64 KiB messages
-            while t.next(0.5) is not None:
-                pass
-            self.assertGreaterEqual(t.received, TUNNEL_WINDOW)
-            self.assertLess(t.received, TUNNEL_WINDOW + 70 * 1024)
-            got = ws_parse(t.buf)
-            while len(got) < 49:
-                granted, t.received = t.received, 0
-                t.window(granted)   # Go wrote it all to the client: grant it back
-                self.assertIsNotNone(t.next(5), "nothing after WINDOW")
-                while t.next(0.2) is not None:
-                    pass
-                self.assertLess(t.received, granted + 70 * 1024)
-                got += ws_parse(t.buf)
-            self.assertEqual(got[-1], (0x1, b"done"))
-            self.assertEqual([len(p) for _, p in got[:-1]], [65536] * 48)
-            h.stop()
-
-    def test_cancel_drops_the_tunnel(self):
-        with self.harness() as h:
-            t = self.open(h)
-            h.go.cancel(1)
-            self.assertIsNone(t.next(0.5))
-            h.go.request(2, environ("GET", "/"))
-            self.assertEqual(h.go.response(2)[0], "200 OK")
-            self.assertEqual(h.stop(), 0)
-
-    def test_upgrade_without_a_tunnel_is_refused(self):
-        with self.harness() as h:
-            h.go.request(1, upgrade_environ(tunnel=False))
-            status, _, _, frames = h.go.response(1)
-            self.assertEqual(status, "400 Bad Request")
-            self.assertEqual(frames[-1][1], END)
-            h.stop()
-
-    def test_offered_tunnel_answered_without_101(self):
-        with self.harness() as h:
-            t = TunnelClient(h.go, 1)
-            status, _ = t.open(upgrade_environ("/?name=up"))
-            self.assertEqual(status, "200 OK")
-            t.until_end()
-            self.assertTrue(t.buf.startswith(b"hello"), t.buf)
-            h.go.request(2, environ("GET", "/"))
-            self.assertEqual(h.go.response(2)[0], "200 OK")
-            self.assertEqual(h.stop(), 0)
+        self.check_messages_bigger_than_the_credit()
 
 
 if __name__ == "__main__":
