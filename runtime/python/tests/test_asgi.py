@@ -79,6 +79,39 @@ class HTTPTest(unittest.TestCase):
             self.assertEqual(status, want)
             self.assertEqual(headers, [("X-A", "b")])
 
+    def test_repeated_heads_come_from_the_cache_unchanged(self):
+        """The marshalled head is cached by (status, headers): the same start twice gives
+        the same answer, a 204's Content-Length is dropped each time, a HEAD request does
+        not stop the next GET's body."""
+        _asgi._HEAD_CACHE.clear()
+        start = {"type": "http.response.start", "status": 200,
+                 "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")]}
+        nocontent = {"type": "http.response.start", "status": 204,
+                     "headers": [(b"content-length", b"0"), (b"x-a", b"1")]}
+
+        async def app(sc, receive, send):
+            path = sc["path"]
+            if path == "/204":
+                await send(dict(nocontent))
+            else:
+                await send(dict(start, headers=list(start["headers"])))
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        with Harness(app) as h:
+            answers = []
+            for i, (method, path) in enumerate([("GET", "/"), ("HEAD", "/"), ("GET", "/"),
+                                                ("GET", "/204"), ("GET", "/204")], 1):
+                h.go.request(i, scope(path, method=method))
+                answers.append(h.go.response(i)[:3])
+            h.stop()
+        want = ("200 OK", [("content-type", "text/plain"), ("content-length", "2")], b"ok")
+        self.assertEqual(answers[0], want)
+        self.assertEqual(answers[1], want[:2] + (b"",))
+        self.assertEqual(answers[2], want)
+        self.assertEqual(answers[3], ("204 No Content", [("x-a", "1")], b""))
+        self.assertEqual(answers[4], answers[3])
+        self.assertEqual(len(_asgi._HEAD_CACHE), 2)
+
     def test_body_in_streamed(self):
         got = []
 
