@@ -42,6 +42,7 @@ type Conn struct {
 	headersSeen bool // the header timeout no longer applies
 
 	wg         sync.WaitGroup // handler goroutines
+	timers     sync.WaitGroup // timer callbacks, armed or running
 	writerDone chan struct{}
 
 	mu            sync.Mutex
@@ -63,8 +64,12 @@ type Conn struct {
 	closed        bool
 	err           error // why the connection ended
 	goingAway     bool
-	idleTimer     *time.Timer
+	idle          connTimer
 	idleSince     time.Time
+	settingsTimer connTimer
+	settingsAcked bool
+	recentResets  []uint32 // ring of the streams we reset last
+	resetNext     int      // where the next one goes once the ring is full
 }
 
 // NewConn makes a connection; Serve or ServeUpgrade runs it.
@@ -91,6 +96,8 @@ func NewConn(nc net.Conn, cfg Config, h Handler) *Conn {
 	c.dec.SetMaxStringLength(cfg.blockLimit())
 	c.enc = hpack.NewEncoder(&c.encBuf)
 	c.wcond.L = &c.mu
+	c.idle = connTimer{f: c.onIdle, wg: &c.timers}
+	c.settingsTimer = connTimer{f: c.onSettingsTimeout, wg: &c.timers}
 	if d := cfg.HeaderTimeout; d > 0 {
 		nc.SetReadDeadline(time.Now().Add(d))
 	}
@@ -123,6 +130,13 @@ func (c *Conn) serve(u *Upgrade) error {
 	}
 	if err == nil {
 		err = c.readPreface()
+	}
+	if err == nil {
+		c.mu.Lock()
+		if !c.closed {
+			c.settingsTimer.arm(c.cfg.settingsTimeout)
+		}
+		c.mu.Unlock()
 	}
 	if err == nil && u != nil {
 		c.headersSeen = true
@@ -172,9 +186,7 @@ func (c *Conn) startStream(id uint32, req Request, endStream bool, body []byte) 
 	s.recvWindow = c.streamRecvWin
 	c.streams[id] = s
 	c.handlers++
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
-	}
+	c.idle.stop()
 	c.mu.Unlock()
 	c.wg.Add(1)
 	go c.runHandler(s)
@@ -216,18 +228,53 @@ func (c *Conn) upgrade(u *Upgrade) error {
 	return nil
 }
 
-// resetStream answers a stream error: RST_STREAM, and the stream is done.
-func (c *Conn) resetStream(se streamError) {
+// resetStream answers a stream error: RST_STREAM, and the stream is
+// done. Stream errors cost the client a frame each and us an answer: a
+// client that sends them faster than it reads the answers gets a
+// connection error, as for PING and SETTINGS.
+func (c *Conn) resetStream(se streamError) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s := c.streams[se.id]; s != nil {
 		c.resetLocked(s, se.code, ErrStreamAborted)
+		return c.backlogLocked()
+	}
+	if c.closed || c.wasResetLocked(se.id) {
+		return nil // one RST_STREAM per stream is enough
+	}
+	c.out = appendRSTStream(c.out, se.id, se.code)
+	c.flushLocked()
+	if !c.idleLocked(se.id) {
+		c.noteResetLocked(se.id)
+	}
+	return c.backlogLocked()
+}
+
+// maxRecentResets is how many of the streams we reset last are
+// remembered, so that the frames the client sent on them before it saw
+// our RST_STREAM are dropped rather than answered (RFC 9113 §5.1,
+// "closed": an endpoint MUST ignore them). Streams reset longer ago are
+// forgotten, which limits the time we ignore frames, as §5.1 allows; a
+// frame on a forgotten stream gets STREAM_CLOSED.
+const maxRecentResets = 128
+
+func (c *Conn) noteResetLocked(id uint32) {
+	if len(c.recentResets) < maxRecentResets {
+		c.recentResets = append(c.recentResets, id)
 		return
 	}
-	if !c.closed {
-		c.out = appendRSTStream(c.out, se.id, se.code)
-		c.flushLocked()
+	c.recentResets[c.resetNext] = id
+	c.resetNext = (c.resetNext + 1) % maxRecentResets
+}
+
+// wasResetLocked reports whether we reset stream id recently.
+func (c *Conn) wasResetLocked(id uint32) bool {
+	for _, r := range c.recentResets {
+		if r == id {
+			return true
+		}
 	}
+	return false
 }
 
 // resetLocked sends RST_STREAM(code) for s and closes it; err is what its
@@ -239,6 +286,7 @@ func (c *Conn) resetLocked(s *Stream, code ErrCode, err error) {
 	if !c.closed {
 		c.out = appendRSTStream(c.out, s.id, code)
 		c.flushLocked()
+		c.noteResetLocked(s.id)
 	}
 	s.ended = true
 	c.closeStreamLocked(s, err)
@@ -274,17 +322,54 @@ func (c *Conn) closeStreamLocked(s *Stream, err error) {
 	c.armIdleLocked()
 }
 
+// connTimer is a time.AfterFunc timer whose callbacks Serve joins:
+// every arming counts in wg until its callback has returned or stop or a
+// new arming has cancelled it, so that no callback of a Conn runs after
+// its Serve has returned. Its methods are called with c.mu held.
+type connTimer struct {
+	t  *time.Timer
+	f  func()
+	wg *sync.WaitGroup
+}
+
+// testHookTimerFired, when set, runs at the start of every timer
+// callback, before the callback takes c.mu.
+var testHookTimerFired func()
+
+func (t *connTimer) arm(d time.Duration) {
+	if t.t == nil {
+		t.wg.Add(1)
+		t.t = time.AfterFunc(d, t.fire)
+		return
+	}
+	// Reset reports false when the last arming has fired or was
+	// stopped: its count is settled, and this arming adds one.
+	if !t.t.Reset(d) {
+		t.wg.Add(1)
+	}
+}
+
+func (t *connTimer) fire() {
+	defer t.wg.Done()
+	if h := testHookTimerFired; h != nil {
+		h()
+	}
+	t.f()
+}
+
+func (t *connTimer) stop() {
+	if t.t != nil && t.t.Stop() {
+		t.wg.Done()
+	}
+}
+
 func (c *Conn) armIdleLocked() {
 	d := c.cfg.IdleTimeout
 	if d <= 0 || c.closed {
 		return
 	}
 	c.idleSince = time.Now()
-	if c.idleTimer == nil {
-		c.idleTimer = time.AfterFunc(d, c.onIdle)
-	} else {
-		c.idleTimer.Reset(d)
-	}
+	c.idle.arm(d)
 }
 
 func (c *Conn) onIdle() {
@@ -294,11 +379,25 @@ func (c *Conn) onIdle() {
 		return
 	}
 	if left := c.cfg.IdleTimeout - time.Since(c.idleSince); left > 0 {
-		c.idleTimer.Reset(left) // streams came and went since the timer was set
+		c.idle.arm(left) // streams came and went since the timer was set
 		return
 	}
 	c.out = appendGoAway(c.out, c.maxID, http2.ErrCodeNo, "")
 	c.closeLocked(errIdle)
+}
+
+// onSettingsTimeout ends a connection whose client has not acknowledged
+// our SETTINGS in time (RFC 9113 §6.5.3): until it does, we cannot know
+// it applies our limits.
+func (c *Conn) onSettingsTimeout() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.settingsAcked {
+		return
+	}
+	ce := connError{http2.ErrCodeSettingsTimeout, "SETTINGS not acknowledged within " + c.cfg.settingsTimeout.String()}
+	c.out = appendGoAway(c.out, c.maxID, ce.code, ce.reason)
+	c.closeLocked(ce)
 }
 
 // closeLocked ends the connection: every stream fails with ErrConnClosed,
@@ -312,9 +411,8 @@ func (c *Conn) closeLocked(err error) {
 	for _, s := range c.streams {
 		c.closeStreamLocked(s, ErrConnClosed)
 	}
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
-	}
+	c.idle.stop()
+	c.settingsTimer.stop()
 	c.wcond.Broadcast()
 	// A client that does not read must not hold the last write forever.
 	c.nc.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
@@ -344,15 +442,19 @@ func (c *Conn) finish(err error) error {
 	reason := c.err
 	c.mu.Unlock()
 	<-c.writerDone
-	if isConnErr {
+	// A timer's connection error (SETTINGS_TIMEOUT) reaches the reader
+	// as a read deadline: the reason says it is one.
+	reported := errors.As(reason, &ce)
+	if isConnErr || reported {
 		c.nc.SetReadDeadline(time.Now().Add(lingerTime))
 		io.CopyN(io.Discard, c.br, 1<<20)
 	}
 	c.nc.Close()
 	c.wg.Wait()
+	c.timers.Wait()
 	// I/O errors, timeouts and Shutdown are how connections end; only a
 	// protocol error of the client is worth reporting.
-	if errors.As(reason, &ce) {
+	if reported {
 		return reason
 	}
 	return nil

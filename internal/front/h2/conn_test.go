@@ -467,10 +467,19 @@ func TestProtocolErrors(t *testing.T) {
 			rc.fr.WriteData(3, true, []byte("x"))
 			return nil
 		}, isGoAway},
+		{"zero WINDOW_UPDATE on an idle stream", func(rc *rawClient) http2.Frame {
+			rc.fr.WriteWindowUpdate(3, 0)
+			return nil
+		}, isGoAway},
 		{"self dependency", func(rc *rawClient) http2.Frame {
+			rc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 5, BlockFragment: rc.get(), EndHeaders: true})
 			rc.fr.WritePriority(5, http2.PriorityParam{StreamDep: 5, Weight: 1})
 			return nil
 		}, isRST(5, http2.ErrCodeProtocol)},
+		{"self dependency of an idle stream", func(rc *rawClient) http2.Frame {
+			rc.fr.WritePriority(5, http2.PriorityParam{StreamDep: 5, Weight: 1})
+			return nil
+		}, isGoAway},
 		{"over the stream limit", func(rc *rawClient) http2.Frame {
 			rc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: rc.get(), EndHeaders: true})
 			rc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: rc.get(), EndHeaders: true})

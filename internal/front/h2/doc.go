@@ -16,7 +16,8 @@
 //
 // Goroutines: the caller of Serve is the connection's reader; Serve starts
 // one writer goroutine and one goroutine per stream running the Handler,
-// and joins all of them before it returns. Handler goroutines never touch
+// and joins all of them, and the callbacks of its timers (idle, SETTINGS
+// acknowledgement), before it returns. Handler goroutines never touch
 // the socket: they queue frames for the writer, which coalesces the
 // frames of every stream into one write(2) where it can.
 //

@@ -92,7 +92,9 @@ func (c *Conn) readLoop() error {
 		if !errors.As(err, &se) {
 			return err
 		}
-		c.resetStream(se)
+		if err := c.resetStream(se); err != nil {
+			return err
+		}
 	}
 }
 
@@ -117,6 +119,14 @@ func (c *Conn) frameError(err error, fh http2.FrameHeader) error {
 		if fh.Type == http2.FrameHeaders {
 			// A header block we could not read leaves HPACK behind.
 			return connError{http2.ErrCodeProtocol, "invalid HEADERS frame"}
+		}
+		c.mu.Lock()
+		idle := c.idleLocked(se.StreamID)
+		c.mu.Unlock()
+		if idle {
+			// A stream that was never opened has no RST_STREAM to take
+			// (RFC 9113 §5.1, "idle"; §6.4).
+			return connError{http2.ErrCodeProtocol, fh.Type.String() + " on an idle stream"}
 		}
 		return streamError{se.StreamID, se.Code, "invalid " + fh.Type.String() + " frame"}
 	}
@@ -145,10 +155,18 @@ func (c *Conn) process(f http2.Frame) error {
 	case *http2.ContinuationFrame:
 		return c.onContinuation(f)
 	case *http2.PriorityFrame:
-		if f.StreamDep == f.StreamID {
-			return streamError{f.StreamID, http2.ErrCodeProtocol, "stream depends on itself"}
+		if f.StreamDep != f.StreamID {
+			return nil // priorities are advice we do not take
 		}
-		return nil // priorities are advice we do not take
+		c.mu.Lock()
+		idle := c.idleLocked(f.StreamID)
+		c.mu.Unlock()
+		if idle {
+			// No RST_STREAM for an idle stream (RFC 9113 §6.4): the
+			// stream error becomes a connection error (§5.4.1).
+			return connError{http2.ErrCodeProtocol, "an idle stream that depends on itself"}
+		}
+		return streamError{f.StreamID, http2.ErrCodeProtocol, "stream depends on itself"}
 	case *http2.RSTStreamFrame:
 		return c.onRSTStream(f)
 	case *http2.SettingsFrame:
@@ -186,6 +204,10 @@ func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
 		default:
 			hb.kind = blockTrailers
 		}
+	case id <= c.maxID && c.wasResetLocked(id):
+		// Trailers the client sent before it saw our RST_STREAM: decoded
+		// for HPACK's sake, then dropped.
+		hb.kind = blockDiscard
 	case id <= c.maxID:
 		c.mu.Unlock()
 		return connError{http2.ErrCodeProtocol, "HEADERS on a closed stream, or a stream id lower than one already used"}
@@ -259,8 +281,7 @@ func (c *Conn) headerFragment(frag []byte, end bool) error {
 	case verdictMalformed:
 		return streamError{hb.id, http2.ErrCodeProtocol, why}
 	case verdictTooLarge:
-		c.refuseTooLarge(hb.id, hb.endStream)
-		return nil
+		return c.refuseTooLarge(hb.id, hb.endStream)
 	}
 	if !c.headersSeen {
 		c.headersSeen = true
@@ -274,17 +295,19 @@ func (c *Conn) headerFragment(frag []byte, end bool) error {
 
 // refuseTooLarge answers 431 to a request whose header list is over
 // SETTINGS_MAX_HEADER_LIST_SIZE, as gunicorn does for HTTP/1.
-func (c *Conn) refuseTooLarge(id uint32, endStream bool) {
+func (c *Conn) refuseTooLarge(id uint32, endStream bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return
+		return nil
 	}
 	c.appendHeadersLocked(nil, id, 431, nil, true)
 	if !endStream {
 		c.out = appendRSTStream(c.out, id, http2.ErrCodeNo)
+		c.noteResetLocked(id)
 	}
 	c.flushLocked()
+	return c.backlogLocked()
 }
 
 func (c *Conn) onData(f *http2.DataFrame) error {
@@ -304,6 +327,9 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 	c.recvWindow -= n
 	c.grantConnLocked(n)
 	s := c.streams[id]
+	if s == nil && c.wasResetLocked(id) {
+		return nil // sent before the client saw our RST_STREAM
+	}
 	if s == nil || !s.state.remoteOpen() {
 		return streamError{id, http2.ErrCodeStreamClosed, "DATA on a closed or half-closed (remote) stream"}
 	}
@@ -395,6 +421,8 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	defer c.mu.Unlock()
 	if f.IsAck() {
 		c.streamRecvWin = int64(c.cfg.InitialWindowSize)
+		c.settingsAcked = true
+		c.settingsTimer.stop()
 		return nil
 	}
 	if err := f.ForeachSetting(c.applySettingLocked); err != nil {

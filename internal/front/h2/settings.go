@@ -33,6 +33,9 @@ type Config struct {
 	// HeaderTimeout bounds the time from the start of Serve to the end of
 	// the first request's header block. 0 means no bound.
 	HeaderTimeout time.Duration
+
+	// settingsTimeout is defaultSettingsTimeout unless a test sets it.
+	settingsTimeout time.Duration
 }
 
 const (
@@ -48,6 +51,14 @@ const (
 	// are what hold a slow handler's client back, and a stream nobody
 	// reads must not stall the others.
 	connWindow = 1 << 20
+	// defaultSettingsTimeout is how long a client has, from its preface
+	// on, to acknowledge our SETTINGS before the connection ends with
+	// SETTINGS_TIMEOUT (RFC 9113 §6.5.3). Until it does we must allow for
+	// a client still on the RFC defaults (a new stream's receive window is
+	// the larger of the default and ours), and a client that never does
+	// would keep that for as long as it liked. Real clients acknowledge
+	// within a round trip; 10 s leaves room for the slowest links.
+	defaultSettingsTimeout = 10 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -61,6 +72,9 @@ func (c Config) withDefaults() Config {
 		c.MaxFrameSize = minMaxFrameSize
 	}
 	c.MaxFrameSize = min(max(c.MaxFrameSize, minMaxFrameSize), maxMaxFrameSize)
+	if c.settingsTimeout <= 0 {
+		c.settingsTimeout = defaultSettingsTimeout
+	}
 	return c
 }
 
