@@ -46,7 +46,7 @@ HOST = "127.0.0.1"
 class App:
     name: str
     module: str
-    kind: str  # "wsgi" or "asgi"
+    kind: str  # "wsgi" or "asgi" (ws_bench.py also "tornado", "aiohttp")
     expect: bytes  # must appear in the body of the readiness request
     baseline: str  # the WSGI app whose gunicorn-sync figure the ratio uses
 
@@ -467,7 +467,8 @@ def machine_lines(args):
             model = line.split(":", 1)[1].strip()
             break
     pkgs = []
-    for name in ("gunicorn", "flask", "uvicorn", "httptools", "uvloop", "granian", "fastapi", "gevent", "h2"):
+    for name in ("gunicorn", "flask", "uvicorn", "httptools", "uvloop", "granian", "fastapi", "gevent", "h2",
+                 "tornado", "aiohttp"):
         try:
             pkgs.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:

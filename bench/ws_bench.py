@@ -8,6 +8,12 @@ keeping --ws-window messages in flight. Measured: echoed messages per second ove
 run (after one unmeasured warm-up pass of 10 % of the messages), the server tree's CPU per
 message and peak RSS. Compression is off on both sides (`compression=None` in the client), so
 the figure is framing and scheduling, not zlib. Servers start and stop with bench.py's helpers.
+
+The tunnel rows (only with --only) run apps that speak RFC 6455 themselves, under gonicorn's
+byte tunnel (docs/protocol.md "Tunnels") and under gunicorn's own worker for the same
+framework: bench/apps/tornado_ws_echo.py with -k tornado (gonicorn-tornado, gunicorn-tornado)
+and bench/apps/aiohttp_ws_echo.py with -k aiohttp.worker.GunicornWebWorker (gonicorn-aiohttp,
+gunicorn-aiohttp).
 """
 
 import asyncio
@@ -23,11 +29,18 @@ import bench
 from bench import HOST
 
 
+APP = bench.App("ws", "asgi_ws_echo:app", "asgi", b"Hello, World!", "wsgi")
+TORNADO_APP = bench.App("ws-tornado", "tornado_ws_echo:app", "tornado", b"Hello, World!", "wsgi")
+AIOHTTP_APP = bench.App("ws-aiohttp", "aiohttp_ws_echo:app", "aiohttp", b"Hello, World!", "wsgi")
+AIOHTTP_WORKER = "aiohttp.worker.GunicornWebWorker"
+
+
 @dataclass
 class WsServer:
     name: str
     default: bool
     build: object  # (port, args) -> argv
+    app: bench.App = field(default_factory=lambda: APP)
 
 
 @dataclass
@@ -44,12 +57,9 @@ class WsResult:
     note: str = ""
 
 
-APP = bench.App("ws", "asgi_ws_echo:app", "asgi", b"Hello, World!", "wsgi")
-
-
-def _gunicorn_like(binary, cls):
+def _gunicorn_like(binary, cls, app=APP):
     def build(port, args):
-        return [binary(args), "-w", str(args.workers), "-k", cls, "-b", f"{HOST}:{port}", APP.module]
+        return [binary(args), "-w", str(args.workers), "-k", cls, "-b", f"{HOST}:{port}", app.module]
     return build
 
 
@@ -58,12 +68,23 @@ SERVERS = [
     WsServer("uvicorn", True, lambda port, args: bench._uvicorn(APP, port, args) + ["--ws", "websockets"]),
     WsServer("granian", True, lambda port, args: bench._granian(APP, port, args)),
     WsServer("gunicorn-asgi", False, _gunicorn_like(bench._gunicorn_bin, "asgi")),
+    # gunicorn 27 still ships -k tornado (gunicorn.workers.gtornado); aiohttp brings its own
+    # gunicorn worker class, which gonicorn accepts under the same name.
+    WsServer("gonicorn-tornado", False, _gunicorn_like(bench._gonicorn_bin, "tornado", TORNADO_APP),
+             TORNADO_APP),
+    WsServer("gunicorn-tornado", False, _gunicorn_like(bench._gunicorn_bin, "tornado", TORNADO_APP),
+             TORNADO_APP),
+    WsServer("gonicorn-aiohttp", False, _gunicorn_like(bench._gonicorn_bin, AIOHTTP_WORKER, AIOHTTP_APP),
+             AIOHTTP_APP),
+    WsServer("gunicorn-aiohttp", False, _gunicorn_like(bench._gunicorn_bin, AIOHTTP_WORKER, AIOHTTP_APP),
+             AIOHTTP_APP),
 ]
 
 
 def add_args(p):
     p.add_argument("--ws", action="store_true",
-                   help="WebSocket echo mode: messages per second (see docs/benchmarks.md)")
+                   help="WebSocket echo mode: messages per second (see docs/benchmarks.md); "
+                        "--only picks from " + ", ".join(s.name for s in SERVERS))
     p.add_argument("--ws-connections", type=int, default=16, help="--ws: client connections (16)")
     p.add_argument("--ws-messages", type=int, default=5000, help="--ws: messages per connection (5000)")
     p.add_argument("--ws-size", type=int, default=64, help="--ws: bytes per message (64)")
@@ -121,7 +142,7 @@ def measure(server, args, env):
             return res
     sampler = None
     try:
-        reason = bench.wait_ready(proc, port, APP, args.start_timeout, log_path)
+        reason = bench.wait_ready(proc, port, server.app, args.start_timeout, log_path)
         if reason:
             res.error = reason
             return res
