@@ -141,10 +141,16 @@ func (s *websocketSession) pump() {
 	}()
 	defer wg.Wait()
 	var frame []byte
+	var held *worker.Event // popped while batching, handled next
 	for {
-		ev, ok := s.st.Next(gone)
-		if !ok {
-			return // the client side ended; readClient told the worker
+		var ev worker.Event
+		if held != nil {
+			ev, held = *held, nil
+		} else {
+			var ok bool
+			if ev, ok = s.st.Next(gone); !ok {
+				return // the client side ended; readClient told the worker
+			}
 		}
 		switch {
 		case ev.Err != nil:
@@ -152,12 +158,20 @@ func (s *websocketSession) pump() {
 			c.nc.Close()
 			return
 		case ev.Type == wire.WSMsg && len(ev.Payload) > 0:
-			kind := websocket.Binary
-			if ev.Payload[0] == wsText {
-				kind = websocket.Text
-			}
 			s.wmu.Lock()
-			frame = s.out.AppendMessage(frame[:0], kind, ev.Payload[1:])
+			frame = s.out.AppendMessage(frame[:0], wsKind(ev.Payload), ev.Payload[1:])
+			// Messages the worker sent together leave in one write.
+			for len(frame) < maxWSBatch {
+				next, ok := s.st.TryNext()
+				if !ok {
+					break
+				}
+				if next.Type != wire.WSMsg || len(next.Payload) == 0 {
+					held = &next
+					break
+				}
+				frame = s.out.AppendMessage(frame, wsKind(next.Payload), next.Payload[1:])
+			}
 			c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 			_, err := c.nc.Write(frame)
 			s.wmu.Unlock()
@@ -174,6 +188,16 @@ func (s *websocketSession) pump() {
 			return
 		}
 	}
+}
+
+// maxWSBatch bounds the bytes of queued messages joined into one write.
+const maxWSBatch = 64 << 10
+
+func wsKind(payload []byte) websocket.Kind {
+	if payload[0] == wsText {
+		return websocket.Text
+	}
+	return websocket.Binary
 }
 
 // readClient reads the client's messages and hands them to the worker.

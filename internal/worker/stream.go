@@ -69,6 +69,19 @@ func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
 	return ev, r == gotEvent
 }
 
+// TryNext pops the next event if one is queued, without waiting.
+func (s *Stream) TryNext() (Event, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return Event{}, false
+	}
+	e := s.queue[0]
+	s.queue[0] = Event{}
+	s.queue = s.queue[1:]
+	return e, true
+}
+
 // Reasons NextOr returns.
 const (
 	gotEvent = iota
