@@ -64,6 +64,7 @@ type tunnel struct {
 	quitOnce   sync.Once
 	readerDone chan struct{} // closed when readClient returns
 	readErr    error         // why readClient returned; read after readerDone
+	unflushed  int           // worker bytes buffered for the client, not yet flushed or granted
 }
 
 // serveTunnel runs a WebSocket upgrade request on a tornado or aiohttp worker
@@ -251,8 +252,24 @@ func (t *tunnel) pump() {
 	defer t.stopReader(0)
 	readerDone := (<-chan struct{})(t.readerDone)
 	var linger <-chan time.Time
+	var held *worker.Event // queued behind bytes not flushed yet
 	for {
-		ev, why := st.NextOr(readerDone, linger, nil)
+		var ev worker.Event
+		why := 0
+		if held != nil {
+			ev, held = *held, nil
+		} else {
+			if t.unflushed > 0 {
+				// Nothing else queued: what was written goes out before we wait.
+				n := t.unflushed
+				t.unflushed = 0
+				if err := x.grant(st, n); err != nil {
+					x.cancel(st)
+					return
+				}
+			}
+			ev, why = st.NextOr(readerDone, linger, nil)
+		}
 		switch why {
 		case worker.Done:
 			readerDone = nil
@@ -272,6 +289,7 @@ func (t *tunnel) pump() {
 			return
 		}
 		if ev.Err != nil {
+			c.bw.Flush()
 			return // the worker exited: closing the client connection is all there is to do
 		}
 		switch ev.Type {
@@ -288,6 +306,17 @@ func (t *tunnel) pump() {
 			default:
 			}
 		case wire.RespBody:
+			if !ev.End() {
+				// Bytes the worker sent together leave in one write.
+				if next, ok := st.TryNext(); ok {
+					held = &next
+					c.nc.SetWriteDeadline(time.Now().Add(tunnelWriteTimeout))
+					c.bw.Write(ev.Payload)
+					x.sent += int64(len(ev.Payload))
+					t.unflushed += len(ev.Payload)
+					continue
+				}
+			}
 			if err := t.toClient(ev.Payload, !ev.End()); err != nil {
 				x.cancel(st)
 				return
@@ -298,6 +327,7 @@ func (t *tunnel) pump() {
 			}
 		case wire.Abort:
 			elog.Debug("tunnel aborted by worker: %s", ev.Payload)
+			c.bw.Flush()
 			return
 		}
 	}
@@ -310,8 +340,10 @@ func (t *tunnel) toClient(b []byte, grant bool) error {
 	c.nc.SetWriteDeadline(time.Now().Add(tunnelWriteTimeout))
 	c.bw.Write(b)
 	x.sent += int64(len(b))
+	n := len(b) + t.unflushed
+	t.unflushed = 0
 	if grant {
-		return x.grant(t.st, len(b)) // flushes first
+		return x.grant(t.st, n) // flushes first
 	}
 	return c.bw.Flush()
 }
