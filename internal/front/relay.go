@@ -213,8 +213,27 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 		defer t.Stop()
 		deadline = t.C
 	}
+	var held *worker.Event // queued behind body bytes not flushed yet
+	dirty := false         // body bytes written to the client buffer, not flushed
+	owed := 0              // ASGI body bytes written but not yet granted
 	for {
-		ev, why := st.NextOr(gone, watchC, deadline)
+		if dirty && (held == nil || held.Type != wire.RespBody) {
+			// What was written goes out before we wait, and before a frame
+			// that is not more body (a MORE makes us read the client, who
+			// may be waiting for these bytes).
+			if err := x.flushOwed(st, owed); err != nil {
+				x.cancel(st)
+				return buf, false
+			}
+			dirty, owed = false, 0
+		}
+		var ev worker.Event
+		why := 0
+		if held != nil {
+			ev, held = *held, nil
+		} else {
+			ev, why = st.NextOr(gone, watchC, deadline)
+		}
 		switch why {
 		case worker.Timer1:
 			watchC = nil
@@ -271,14 +290,10 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 			}
 			x.started = true
 			err = x.writeBody(body)
-			if err == nil && asgi && !ev.End() {
-				err = x.grant(st, len(body)) // the first body bytes count against the window too
-			}
+			owed += len(body) // the first body bytes count against the window too
 		case wire.RespBody:
 			err = x.writeBody(ev.Payload)
-			if err == nil && asgi && !ev.End() {
-				err = x.grant(st, len(ev.Payload))
-			}
+			owed += len(ev.Payload)
 		case wire.Sendfile:
 			err = x.sendFile(ev.File, ev.Payload)
 			ev.File.Close()
@@ -305,11 +320,23 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 			}
 			return buf, x.out.end(x) == nil
 		}
-		if x.out.flush() != nil {
-			x.cancel(st)
-			return buf, false
+		// Frames the worker sent together (a burst of server-sent events)
+		// leave in one write, flushed at the top of the loop before it
+		// waits for more.
+		dirty = true
+		if next, ok := st.TryNext(); ok {
+			held = &next
 		}
 	}
+}
+
+// flushOwed flushes the client buffer and grants an ASGI stream the owed
+// body bytes back.
+func (x *exchange) flushOwed(st *worker.Stream, owed int) error {
+	if x.asgi && owed > 0 {
+		return x.grant(st, owed) // flushes first
+	}
+	return x.out.flush()
 }
 
 // timedOut answers a request past --request-timeout: 504 if nothing was

@@ -285,16 +285,18 @@ func TestTunnelWindowGrantsWhatWasWritten(t *testing.T) {
 	if _, err := io.CopyN(io.Discard, br, total); err != nil {
 		t.Fatal(err)
 	}
+	// The front grants in lumps of at least windowGrant, so it may owe
+	// less than that, never more.
 	granted := 0
-	for granted < total {
+	for granted <= total-windowGrant {
 		fr := fw.next()
 		if fr.Type != wire.Window || fr.Stream != id || len(fr.Payload) != 4 {
 			t.Fatalf("got %s %q; want WINDOW", wire.TypeName(fr.Type), fr.Payload)
 		}
 		granted += int(binary.LittleEndian.Uint32(fr.Payload))
 	}
-	if granted != total {
-		t.Fatalf("granted %d; want %d", granted, total)
+	if granted > total {
+		t.Fatalf("granted %d; want at most the %d written", granted, total)
 	}
 	fw.send(wire.RespBody, wire.FlagEnd, id, nil)
 }
