@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"runtime"
 	"testing"
@@ -66,13 +67,22 @@ func allocBound(n int) uint64 { return 128*uint64(n) + 4096 }
 func FuzzUnmarshal(f *testing.F) {
 	seedVectors(f, false, true)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		before := ms.TotalAlloc
-		v, n, err := Unmarshal(b)
-		runtime.ReadMemStats(&ms)
-		if used := ms.TotalAlloc - before; used > allocBound(len(b)) {
-			t.Fatalf("allocated %d bytes for %d input bytes", used, len(b))
+		// TotalAlloc counts every goroutine's allocations, so a background
+		// one can push a single measurement over; a real excess repeats.
+		var v any
+		var n int
+		var err error
+		used := uint64(math.MaxUint64)
+		for try := 0; try < 3 && used > allocBound(len(b)); try++ {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			v, n, err = Unmarshal(b)
+			runtime.ReadMemStats(&ms)
+			used = ms.TotalAlloc - before
+		}
+		if used > allocBound(len(b)) {
+			t.Fatalf("allocated %d bytes for %d input bytes (the least of 3 tries)", used, len(b))
 		}
 		if err != nil {
 			if !errors.Is(err, ErrMarshal) || n != 0 {
