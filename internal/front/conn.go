@@ -230,13 +230,7 @@ func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	x.close = !req.KeepAlive || c.s.cfg.KeepAlive <= 0 || c.s.draining() ||
 		(x.remaining < 0 && !x.chunked && !x.noBody)
 	bw := c.bw
-	bw.WriteString(protoString(req.Major, req.Minor))
-	bw.WriteByte(' ')
-	bw.Write(status)
-	bw.WriteString("\r\nServer: ")
-	bw.WriteString(c.s.cfg.ServerHeader)
-	bw.WriteString("\r\nDate: ")
-	bw.Write(httpDate())
+	c.statusLine(protoString(req.Major, req.Minor), status)
 	if x.close {
 		bw.WriteString("\r\nConnection: close")
 	} else {
@@ -248,6 +242,19 @@ func (c *conn) head(x *exchange, status []byte, hdrs [][2][]byte) error {
 	writeFields(bw, hdrs)
 	_, err := bw.WriteString("\r\n\r\n")
 	return err
+}
+
+// statusLine writes the status line and the Server and Date headers that
+// every response of ours starts with.
+func (c *conn) statusLine(proto string, status []byte) {
+	bw := c.bw
+	bw.WriteString(proto)
+	bw.WriteByte(' ')
+	bw.Write(status)
+	bw.WriteString("\r\nServer: ")
+	bw.WriteString(c.s.cfg.ServerHeader)
+	bw.WriteString("\r\nDate: ")
+	bw.Write(httpDate())
 }
 
 // watch reads from the client in the background while an ASGI app runs,

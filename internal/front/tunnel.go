@@ -64,7 +64,6 @@ type tunnel struct {
 	quitOnce   sync.Once
 	readerDone chan struct{} // closed when readClient returns
 	readErr    error         // why readClient returned; read after readerDone
-	unflushed  int           // worker bytes buffered for the client, not yet flushed or granted
 }
 
 // serveTunnel runs a WebSocket upgrade request on a tornado or aiohttp worker
@@ -215,12 +214,7 @@ func (t *tunnel) open(status []byte, hdrs [][2][]byte, body []byte, end bool) {
 	x.started = true
 	x.close = true
 	bw := c.bw
-	bw.WriteString("HTTP/1.1 ")
-	bw.Write(status)
-	bw.WriteString("\r\nServer: ")
-	bw.WriteString(c.s.cfg.ServerHeader)
-	bw.WriteString("\r\nDate: ")
-	bw.Write(httpDate())
+	c.statusLine("HTTP/1.1", status)
 	writeFields(bw, hdrs)
 	bw.WriteString("\r\n\r\n")
 	if c.s.cfg.AccessLog.Enabled() {
@@ -229,7 +223,14 @@ func (t *tunnel) open(status []byte, hdrs [][2][]byte, body []byte, end bool) {
 			x.respHeader = append(x.respHeader, logging.Header{Name: h[0], Value: h[1]})
 		}
 	}
-	if err := t.toClient(body, !end); err != nil {
+	t.toClient(body)
+	var err error
+	if end {
+		err = c.bw.Flush()
+	} else {
+		err = x.grant(t.st, len(body)) // flushes first
+	}
+	if err != nil {
 		x.cancel(t.st)
 		return
 	}
@@ -253,21 +254,21 @@ func (t *tunnel) pump() {
 	readerDone := (<-chan struct{})(t.readerDone)
 	var linger <-chan time.Time
 	var held *worker.Event // queued behind bytes not flushed yet
+	owed := 0              // worker bytes buffered for the client, not yet flushed and granted
 	for {
+		if owed > 0 && (held == nil || held.Type != wire.RespBody) {
+			// What was written goes out before we wait or handle anything else.
+			if err := x.grant(st, owed); err != nil { // flushes first
+				x.cancel(st)
+				return
+			}
+			owed = 0
+		}
 		var ev worker.Event
 		why := 0
 		if held != nil {
 			ev, held = *held, nil
 		} else {
-			if t.unflushed > 0 {
-				// Nothing else queued: what was written goes out before we wait.
-				n := t.unflushed
-				t.unflushed = 0
-				if err := x.grant(st, n); err != nil {
-					x.cancel(st)
-					return
-				}
-			}
 			ev, why = st.NextOr(readerDone, linger, nil)
 		}
 		switch why {
@@ -306,24 +307,19 @@ func (t *tunnel) pump() {
 			default:
 			}
 		case wire.RespBody:
-			if !ev.End() {
-				// Bytes the worker sent together leave in one write.
-				if next, ok := st.TryNext(); ok {
-					held = &next
-					c.nc.SetWriteDeadline(time.Now().Add(tunnelWriteTimeout))
-					c.bw.Write(ev.Payload)
-					x.sent += int64(len(ev.Payload))
-					t.unflushed += len(ev.Payload)
-					continue
-				}
-			}
-			if err := t.toClient(ev.Payload, !ev.End()); err != nil {
-				x.cancel(st)
-				return
-			}
+			t.toClient(ev.Payload)
 			if ev.End() {
+				if c.bw.Flush() != nil {
+					x.cancel(st)
+					return
+				}
 				t.closeClient()
 				return
+			}
+			owed += len(ev.Payload)
+			// Bytes the worker sent together leave in one write.
+			if next, ok := st.TryNext(); ok {
+				held = &next
 			}
 		case wire.Abort:
 			elog.Debug("tunnel aborted by worker: %s", ev.Payload)
@@ -333,19 +329,11 @@ func (t *tunnel) pump() {
 	}
 }
 
-// toClient writes worker bytes to the client; grant gives them back to the
-// worker's window once written.
-func (t *tunnel) toClient(b []byte, grant bool) error {
-	c, x := t.c, t.x
-	c.nc.SetWriteDeadline(time.Now().Add(tunnelWriteTimeout))
-	c.bw.Write(b)
-	x.sent += int64(len(b))
-	n := len(b) + t.unflushed
-	t.unflushed = 0
-	if grant {
-		return x.grant(t.st, n) // flushes first
-	}
-	return c.bw.Flush()
+// toClient buffers worker bytes for the client; pump flushes them.
+func (t *tunnel) toClient(b []byte) {
+	t.c.nc.SetWriteDeadline(time.Now().Add(tunnelWriteTimeout))
+	t.c.bw.Write(b)
+	t.x.sent += int64(len(b))
 }
 
 // closeClient ends the tunnel after the worker's END: everything is written,
