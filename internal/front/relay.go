@@ -175,7 +175,7 @@ func (x *exchange) appendRequest(buf []byte, id uint32, initial []byte) ([]byte,
 	buf = wire.AppendHeadLen(buf, 0)
 	headAt := len(buf)
 	if x.asgi {
-		buf = appendScope(buf, x.req, x.peer, x.srv.cfg.RootPath, x.bodyLen, false, nil)
+		buf = appendScope(buf, x.req, x.peer, x.srv.cfg.RootPath, false, nil)
 	} else {
 		var err error
 		if buf, err = appendEnviron(buf, x.req, x.peer, x.srv.cfg.ScriptName, x.bodyLen); err != nil {

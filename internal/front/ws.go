@@ -54,7 +54,7 @@ func (c *conn) serveWebSocket(x *exchange, slot dispatch.Slot) {
 	buf := wire.AppendHeader(c.frame[:0], wire.Request, wire.FlagEnd, id, 0)
 	buf = wire.AppendHeadLen(buf, 0)
 	headAt := len(buf)
-	buf = appendScope(buf, x.req, x.peer, cfg.RootPath, 0, true, hs.Subprotocols)
+	buf = appendScope(buf, x.req, x.peer, cfg.RootPath, true, hs.Subprotocols)
 	wire.PutHeadLen(buf[headAt-4:], uint32(len(buf)-headAt))
 	wire.PutHeader(buf, wire.Request, wire.FlagEnd, id, uint32(len(buf)-wire.HeaderSize))
 	c.frame = buf

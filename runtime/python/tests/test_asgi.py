@@ -15,7 +15,7 @@ from gonicorn_runtime._asgi import ASGIWorker
 from gonicorn_runtime._sync import SyncWorker
 from gonicorn_runtime._worker import ERROR_500_BODY
 
-from .test_asgi_support import Harness, scope
+from .test_asgi_support import Harness, scope, head as asgi_head
 
 END = _wire.FLAG_END
 
@@ -353,7 +353,7 @@ class HTTPTest(unittest.TestCase):
         with Harness(hello_app) as h:
             frames = b""
             for i in range(1, 21):
-                head = marshal.dumps(scope())
+                head = asgi_head(scope())
                 frames += _wire.encode_frame(_wire.REQUEST, END, i,
                                              struct.pack("<I", len(head)) + head)
             h.go.sock.sendall(frames)

@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from gonicorn_runtime import _log, _server, _wire  # noqa: E402
+from tests.test_asgi_support import head as asgi_head  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 20000
 WINDOW = 16
@@ -29,12 +30,12 @@ async def app(scope, receive, send):
 
 
 def request_frame(stream):
-    head = marshal.dumps({
+    head = asgi_head({
         "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
         "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"),
                     (b"accept", b"*/*")],
-        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "gonicorn.body": 0})
+        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)})
     return _wire.encode_frame(_wire.REQUEST, _wire.FLAG_END, stream,
                               struct.pack("<I", len(head)) + head)
 

@@ -27,11 +27,21 @@ def scope(path="/", method="GET", body_len=0, type="http", headers=None, query=b
         "raw_path": path.encode(), "query_string": query, "root_path": "",
         "headers": headers if headers is not None else [(b"host", b"localhost")],
         "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 8000),
-        "gonicorn.body": body_len,
     }
     if type == "websocket":
+        del s["method"]
         s["subprotocols"] = subprotocols or []
     return s
+
+
+# The ASGI head's fields in wire order (docs/protocol.md, "Request head (ASGI kind)").
+HEAD_FIELDS = ("type", "http_version", "method", "scheme", "path", "raw_path",
+               "query_string", "root_path", "headers", "client", "server", "subprotocols")
+
+
+def head(sc):
+    """The marshalled ASGI head Go sends for scope dict sc."""
+    return marshal.dumps(tuple(sc.get(k) for k in HEAD_FIELDS))
 
 
 class Go(_Go):
@@ -40,9 +50,9 @@ class Go(_Go):
         self.reader = _asgi.FrameReader()
 
     def request(self, stream, sc, body=b"", end=True):
-        head = marshal.dumps(sc)
+        h = head(sc)
         self.send(_wire.REQUEST, END if end else 0, stream,
-                  struct.pack("<I", len(head)) + head + body)
+                  struct.pack("<I", len(h)) + h + body)
 
     def ws_msg(self, stream, data):
         if isinstance(data, str):
