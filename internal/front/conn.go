@@ -100,7 +100,7 @@ func (c *conn) serve() {
 		}
 		c.state.Store(stateActive)
 		start := time.Now()
-		if cfg.HeaderTimeout > 0 {
+		if cfg.HeaderTimeout > 0 && !c.headBuffered() {
 			c.nc.SetReadDeadline(start.Add(cfg.HeaderTimeout))
 		}
 		if first && c.h2cPriorKnowledge() {
@@ -166,12 +166,22 @@ func (c *conn) refuse(err error) {
 	c.nc.Write(http1.AppendError(nil, he))
 }
 
+// headBuffered reports whether a whole HTTP head is already buffered, so
+// reading it cannot block and needs no header deadline (a syscall and a
+// timer update saved on most keep-alive requests).
+func (c *conn) headBuffered() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.Contains(b, crlfcrlf)
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
 // handle runs one request; it reports whether the connection stays open.
 func (c *conn) handle(start time.Time) bool {
 	req := &c.req
 	x := &c.x
-	hdrs, respHeader := x.hdrs, x.respHeader
-	*x = exchange{srv: c.s, req: req, peer: &c.peer, out: c, start: start, hdrs: hdrs, respHeader: respHeader}
+	hdrs, respHeader, watch := x.hdrs, x.respHeader, x.watch
+	*x = exchange{srv: c.s, req: req, peer: &c.peer, out: c, start: start, hdrs: hdrs, respHeader: respHeader, watch: watch}
 	if req.Chunked {
 		x.bodyLen = -1
 		x.body = c.parser.Body(c.br, req)

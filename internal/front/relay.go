@@ -66,6 +66,9 @@ type exchange struct {
 	hdrs       [][2][]byte
 	unacked    int  // ASGI body bytes written but not yet granted back with WINDOW
 	asgi       bool // the worker serves an ASGI app
+	// watch is the disconnect-watch timer, kept stopped between requests so
+	// a keep-alive connection does not allocate one per request.
+	watch *time.Timer
 }
 
 var errBodyAborted = errors.New("front: the request body broke off")
@@ -204,9 +207,13 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 	var watchC, deadline <-chan time.Time
 	asgi := x.asgi
 	if asgi {
-		t := time.NewTimer(watchDelay)
-		defer t.Stop()
-		watchC = t.C
+		if x.watch == nil {
+			x.watch = time.NewTimer(watchDelay)
+		} else {
+			x.watch.Reset(watchDelay)
+		}
+		defer x.watch.Stop()
+		watchC = x.watch.C
 	}
 	if d := x.srv.cfg.RequestTimeout; d > 0 {
 		t := time.NewTimer(d)
