@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 APPS_DIR = os.path.join(BENCH, "apps")
+PIPELINE_LUA = os.path.join(BENCH, "pipeline.lua")
 VENV = os.path.join(BENCH, ".venv")
 VENV_BIN = os.path.join(VENV, "bin")
 OUT_DIR = os.path.join(BENCH, ".out")
@@ -374,6 +375,9 @@ def wrk_argv(args, port, duration, latency):
     argv = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{duration}s"]
     if latency:
         argv.append("--latency")
+    if args.wrk_pipeline > 1:
+        script = os.path.relpath(PIPELINE_LUA, ROOT) if port == "PORT" else PIPELINE_LUA
+        return argv + ["-s", script, f"http://{HOST}:{port}/", "--", str(args.wrk_pipeline)]
     return argv + [f"http://{HOST}:{port}/"]
 
 
@@ -424,6 +428,9 @@ def measure(server, app, args, env, round_no=1):
         ticks = sum(t - before.get(k, 0) for k, t in after.items())
         for k, v in parse_wrk(out).items():
             setattr(res, k, v)
+        if args.wrk_pipeline > 1:
+            # wrk times only the first request of each pipelined batch.
+            res.p50_us = res.p99_us = float("nan")
         res.cpu_s = ticks / CLK_TCK
         res.rss_kib, res.procs = sampler.peak, sampler.procs
         notes = []
@@ -558,6 +565,9 @@ def parse_args(argv):
     p.add_argument("--warmup", type=float, default=2, help="unmeasured seconds of load before it (2)")
     p.add_argument("--connections", type=int, default=32, help="wrk connections, kept alive (32)")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1)")
+    p.add_argument("--wrk-pipeline", type=int, default=1,
+                   help="requests each wrk connection sends in one write (HTTP/1.1 pipelining, "
+                        "bench/pipeline.lua); above 1, wrk's own CPU per request drops (1)")
     p.add_argument("--workers", type=int, default=1, help="worker processes for every server (1)")
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (4)")
     p.add_argument("--only", default="", help="comma-separated servers to run: " + ", ".join(SERVER_BY_NAME))
@@ -607,7 +617,7 @@ def parse_args(argv):
     bad = [a for a in args.app_list if a not in APPS]
     if bad or not args.app_list:
         p.error(f"--apps {args.apps!r}: unknown app {','.join(bad)}; choose from {', '.join(APPS)}")
-    for name in ("duration", "connections", "workers", "threads", "wrk_threads", "start_timeout"):
+    for name in ("duration", "connections", "workers", "threads", "wrk_threads", "wrk_pipeline", "start_timeout"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be greater than 0")
     if args.warmup < 0:
@@ -677,7 +687,9 @@ def main(argv):
     print("## Machine\n")
     print("\n".join(machine))
     print(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"\n## Results (wrk -t{args.wrk_threads} -c{args.connections}, {args.duration:g} s after "
+    print(f"\n## Results (wrk -t{args.wrk_threads} -c{args.connections}"
+          + (f", {args.wrk_pipeline} pipelined requests per connection" if args.wrk_pipeline > 1 else "")
+          + f", {args.duration:g} s after "
           f"{args.warmup:g} s warm-up, {args.workers} worker(s)"
           + (f", median of {args.rounds} rounds" if args.rounds > 1 else "") + ")\n")
     print("\n".join(table(results, args)))
@@ -688,6 +700,10 @@ def main(argv):
         if text:
             by_reason.setdefault((r.server, text), []).append(r.app)
     notes = [f"{srv} ({', '.join(apps)}): {text}" for (srv, text), apps in by_reason.items()]
+    if args.wrk_pipeline > 1:
+        notes.insert(0, f"--wrk-pipeline {args.wrk_pipeline}: each connection sends {args.wrk_pipeline} "
+                        "requests in one write (bench/pipeline.lua); wrk times only the first of each "
+                        "batch, so p50 and p99 are not measured (?).")
     if args.rounds > 1:
         notes.insert(0, f"Every server/app pair was measured {args.rounds} times, round by round. req/s is the "
                         "median of the rounds and req/s range the lowest–highest round; p50, p99, CPU µs/req, "

@@ -56,6 +56,21 @@ class ParseWrkTest(unittest.TestCase):
         self.assertTrue(math.isnan(bench._to_us("12 parsecs")))
 
 
+class WrkArgvTest(unittest.TestCase):
+    def test_pipeline(self):
+        import argparse
+        cases = [
+            (1, ["wrk", "-t1", "-c32", "-d10s", "--latency", "http://127.0.0.1:8000/"]),
+            (8, ["wrk", "-t1", "-c32", "-d10s", "--latency", "-s", bench.PIPELINE_LUA,
+                 "http://127.0.0.1:8000/", "--", "8"]),
+        ]
+        for depth, want in cases:
+            args = argparse.Namespace(wrk_threads=1, connections=32, wrk_pipeline=depth)
+            got = bench.wrk_argv(args, 8000, 10, True)
+            self.assertEqual(got, want, f"depth {depth}")
+        self.assertTrue(os.path.isfile(bench.PIPELINE_LUA), bench.PIPELINE_LUA)
+
+
 class ProcessTreeTest(unittest.TestCase):
     def test_tree_cpu_and_stop(self):
         # A master that ignores SIGTERM and a child in its session: stop_server
