@@ -114,16 +114,21 @@ func TestEnvironScriptNameMismatch(t *testing.T) {
 	}
 }
 
-func BenchmarkEnviron(b *testing.B) {
+// benchRequest is the wrk-like request the head-building benchmarks encode.
+func benchRequest() (*http1.Request, *peer) {
 	cfg, _ := http1.NewConfig(http1.DefaultOptions())
 	p := http1.NewParser(cfg, netip.MustParseAddr("127.0.0.1"), false)
 	raw := "GET /plaintext?x=1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n"
 	var req http1.Request
 	p.ReadRequest(bufio.NewReader(strings.NewReader(raw)), &req)
-	pr := &peer{remoteAddr: "127.0.0.1", remotePort: "5555", serverName: "127.0.0.1", serverPort: "8000", scheme: "http"}
+	return &req, &peer{remoteAddr: "127.0.0.1", remotePort: "5555", serverName: "127.0.0.1", serverPort: "8000", scheme: "http"}
+}
+
+func BenchmarkEnviron(b *testing.B) {
+	req, pr := benchRequest()
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf, _ = appendEnviron(buf[:0], &req, pr, "", 0)
+		buf, _ = appendEnviron(buf[:0], req, pr, "", 0)
 	}
 }

@@ -1,13 +1,9 @@
 package front
 
 import (
-	"bufio"
-	"net/netip"
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/wire"
 )
 
@@ -80,15 +76,10 @@ func TestScope(t *testing.T) {
 }
 
 func BenchmarkScope(b *testing.B) {
-	cfg, _ := http1.NewConfig(http1.DefaultOptions())
-	p := http1.NewParser(cfg, netip.MustParseAddr("127.0.0.1"), false)
-	raw := "GET /plaintext?x=1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"
-	var req http1.Request
-	p.ReadRequest(bufio.NewReader(strings.NewReader(raw)), &req)
-	pr := &peer{remoteAddr: "127.0.0.1", remotePort: "5555", serverName: "127.0.0.1", serverPort: "8000", scheme: "http"}
+	req, pr := benchRequest()
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = appendScope(buf[:0], &req, pr, "", false, nil)
+		buf = appendScope(buf[:0], req, pr, "", false, nil)
 	}
 }
