@@ -92,3 +92,20 @@ func h2Config(cfg *config.Config) front.H2Config {
 		Upgrade:              mode == "upgrade" || mode == "both",
 	}
 }
+
+// wsMaxMessage maps websocket_max_message_size onto the front's limit. A
+// message travels to the worker in one frame, so gonicorn cannot honour 0
+// (gunicorn's "no limit") or more than front.MaxWSMessage; a value the user
+// set that way is capped with a warning (the default, 16 MiB, is capped by
+// one byte silently).
+func wsMaxMessage(cfg *config.Config, elog interface{ Warning(string, ...any) }) int {
+	v := cfg.Int("websocket_max_message_size")
+	if v > 0 && v <= front.MaxWSMessage {
+		return v
+	}
+	if cfg.Source("websocket_max_message_size") != config.FromDefault {
+		elog.Warning("websocket_max_message_size %d: gonicorn hands a WebSocket message to the worker in one frame, "+
+			"so it accepts at most %d bytes per message; using %d", v, front.MaxWSMessage, front.MaxWSMessage)
+	}
+	return front.MaxWSMessage
+}

@@ -131,6 +131,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		WorkerStuck:    func(w *worker.Worker) { arb.WorkerStuck(w) },
 		ScriptName:     os.Getenv("SCRIPT_NAME"),
 		RootPath:       cfg.String("root_path"),
+		WSMaxMessage:   wsMaxMessage(cfg, elog),
 		ErrorLog:       elog,
 		AccessLog:      alog,
 		Pool:           pool,

@@ -43,6 +43,10 @@ type Config struct {
 	UWSGIAllowIPs []string
 	// WorkerIdle is called when a draining worker finished its last request.
 	WorkerIdle func(*worker.Worker)
+	// WSMaxMessage is websocket_max_message_size: the largest message an
+	// ASGI WebSocket client may send. 0 or more than MaxWSMessage means
+	// MaxWSMessage, the most one worker frame carries.
+	WSMaxMessage int
 }
 
 // Listener is one bound socket and how it shows in environs.

@@ -18,8 +18,9 @@ const (
 	wsBinary = 0x02
 )
 
-// maxWSMessage keeps a whole message inside one WS_MSG frame.
-const maxWSMessage = wire.MaxPayload - 1
+// MaxWSMessage is the largest WebSocket message the front hands to a worker:
+// a whole message travels in one WS_MSG frame (its kind byte included).
+const MaxWSMessage = wire.MaxPayload - 1
 
 // websocketSession relays one upgraded connection between the client and
 // an ASGI worker. Go speaks RFC 6455; the worker sees whole messages.
@@ -203,7 +204,11 @@ func wsKind(payload []byte) websocket.Kind {
 // readClient reads the client's messages and hands them to the worker.
 func (s *websocketSession) readClient() {
 	c := s.c
-	rd := websocket.NewReader(c.br, websocket.ReaderOptions{MaxMessageSize: maxWSMessage, Deflate: s.hs.Deflate})
+	limit := c.s.cfg.WSMaxMessage
+	if limit <= 0 || limit > MaxWSMessage {
+		limit = MaxWSMessage
+	}
+	rd := websocket.NewReader(c.br, websocket.ReaderOptions{MaxMessageSize: limit, Deflate: s.hs.Deflate})
 	var frame []byte
 	id := s.st.ID()
 	w := s.st.Worker()
@@ -212,7 +217,11 @@ func (s *websocketSession) readClient() {
 		if err != nil {
 			code := websocket.CloseCodeOf(err)
 			if code != websocket.CloseAbnormal {
-				s.closeClient(code, "")
+				reason := ""
+				if code == websocket.CloseTooBig {
+					reason = "Message too big" // gunicorn 27's asgi worker says this
+				}
+				s.closeClient(code, reason)
 			}
 			s.tellWorkerClosed(code, "")
 			return

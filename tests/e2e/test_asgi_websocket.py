@@ -167,3 +167,32 @@ def test_no_extension_when_client_offers_none(ws_server):
         assert "Sec-WebSocket-Extensions" not in c.response.headers
         c.send("plain")
         assert c.recv(timeout=10) == "plain"
+
+
+@pytest.mark.gonicorn_only
+def test_max_message_size(server):
+    """--websocket-max-message-size (gunicorn 27.0; the test venv's gunicorn 26.1 lacks it):
+    a message of the limit is echoed, one byte more closes with 1009 "Message too big", the
+    text gunicorn 27's asgi worker sends."""
+    s = server(["-k", "asgi", "--websocket-max-message-size", "1024", "asgi_raw:app"], cwd=FW)
+    with ws(s) as c:
+        c.send(b"x" * 1024)
+        assert c.recv(timeout=10) == b"x" * 1024
+        c.send(b"x" * 1025)
+        with pytest.raises(ConnectionClosed) as exc:
+            c.recv(timeout=10)
+    assert (exc.value.rcvd.code, exc.value.rcvd.reason) == (1009, "Message too big")
+
+
+@pytest.mark.gonicorn_only
+@pytest.mark.parametrize("value", ["0", "20000000"])
+def test_max_message_size_capped_with_warning(server, value):
+    """0 (gunicorn: no limit) and values above what one worker frame carries are capped at
+    16777215 bytes, and the startup log says so."""
+    s = server(["-k", "asgi", "--websocket-max-message-size", value, "asgi_raw:app"], cwd=FW)
+    with ws(s) as c:
+        c.send("still serving")
+        assert c.recv(timeout=10) == "still serving"
+    assert (f"websocket_max_message_size {value}: gonicorn hands a WebSocket message to the "
+            "worker in one frame, so it accepts at most 16777215 bytes per message; using "
+            "16777215") in s.log()
