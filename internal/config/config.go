@@ -102,15 +102,20 @@ func Parse(args []string, environ []string, load FileLoader) (*Config, error) {
 		c.values["default_proc_name"] = c.appURI
 	}
 	if p, ok := lastValue(argv, "paste"); ok && p != nil {
-		// Paste is not implemented, but its app-URI and "not found" rules
-		// are gunicorn's.
+		// gunicorn's rules: the app URI is the file's absolute path (with
+		// its #section), and an INI with a [loggers] section is also the
+		// logconfig unless a later layer sets one.
 		abs, _ := filepath.Abs(p.(string))
 		file, _, _ := strings.Cut(abs, "#")
-		if _, err := os.Stat(file); err != nil {
+		ini, err := os.ReadFile(file)
+		if err != nil {
 			return nil, errorf("paste", "%s not found", pyQuote(file))
 		}
 		c.values["default_proc_name"] = file
 		c.appURI = abs
+		if iniHasSection(ini, "loggers") {
+			c.values["logconfig"] = file
+		}
 	}
 
 	var envArgs *parsed = &parsed{}
@@ -367,4 +372,15 @@ func (c *Config) JSON() map[string]any {
 		}
 	}
 	return m
+}
+
+// iniHasSection reports whether a configparser INI file has a [name] section
+// header (configparser allows spaces around the brackets' line only).
+func iniHasSection(ini []byte, name string) bool {
+	for _, line := range strings.Split(string(ini), "\n") {
+		if strings.TrimSpace(line) == "["+name+"]" {
+			return true
+		}
+	}
+	return false
 }

@@ -36,6 +36,21 @@ def _called_with_wrong_args(f):
         del tb
 
 
+def load_paste_app(uri, global_conf=None):
+    """The app of a PasteDeploy INI file: uri is the file's absolute path, with an optional
+    #section (gunicorn's --paste, app/pasterapp.py)."""
+    try:
+        from paste.deploy import loadapp
+    except ImportError:
+        raise AppImportError(
+            "--paste %s needs PasteDeploy, which is not installed in this Python (%s); "
+            "install it with: %s -m pip install PasteDeploy"
+            % (uri, sys.executable, sys.executable))
+    if ":" not in uri:
+        uri = "config:" + uri
+    return loadapp(uri, name=None, relative_to=os.getcwd(), global_conf=global_conf)
+
+
 def import_app(uri):
     parts = uri.split(":", 1)
     if len(parts) == 1:

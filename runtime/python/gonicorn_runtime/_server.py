@@ -180,6 +180,19 @@ class Config:
         return env
 
     @property
+    def paste_global_conf(self):
+        # gunicorn's property: --paste-global KEY=VALUE entries as a dict.
+        conf = {}
+        for e in self.settings.get("raw_paste_global_conf") or ():
+            s = e.decode() if isinstance(e, bytes) else str(e)
+            try:
+                k, v = re.split(r"(?<!\\)=", s, 1)
+            except ValueError:
+                raise RuntimeError("environment setting %r invalid" % s)
+            conf[k.replace("\\=", "=")] = v.replace("\\=", "=")
+        return conf
+
+    @property
     def worker_class_str(self):
         uri = self.worker_class
         if isinstance(uri, str):
@@ -239,6 +252,9 @@ class Application:
     def load(self):
         if not self.app_uri:
             raise _app.AppImportError("No application module specified.")
+        if self.cfg.paste:
+            # Go made app_uri the INI file's absolute path (and #section), as gunicorn does.
+            return _app.load_paste_app(self.app_uri, self.cfg.paste_global_conf)
         return _app.import_app(self.app_uri)
 
     def wsgi(self):
