@@ -142,7 +142,7 @@ func (x *exchange) relay(frame, body []byte, slot dispatch.Slot) ([]byte, []byte
 	if idle && cfg.WorkerIdle != nil {
 		cfg.WorkerIdle(w)
 	}
-	if cfg.AccessLog.Enabled() {
+	if cfg.AccessLog.Enabled() || cfg.Metrics != nil {
 		x.logAccess()
 	}
 	return buf, initial, ok && !x.close

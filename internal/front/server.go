@@ -37,6 +37,7 @@ type Config struct {
 	ServerHeader string
 	ErrorLog     *logging.ErrorLog
 	AccessLog    *logging.AccessLog
+	Metrics      func(status int, elapsed time.Duration) // per request, access log on or off (statsd); nil = off
 	Pool         *dispatch.Pool
 	H2           H2Config
 	// UWSGIAllowIPs is uwsgi_allow_ips, for listeners speaking --protocol uwsgi.

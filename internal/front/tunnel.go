@@ -96,7 +96,7 @@ func (c *conn) serveTunnel(x *exchange, slot dispatch.Slot) bool {
 	if st.Close() && cfg.WorkerIdle != nil {
 		cfg.WorkerIdle(w)
 	}
-	if cfg.AccessLog.Enabled() {
+	if cfg.AccessLog.Enabled() || cfg.Metrics != nil {
 		x.logAccess()
 	}
 	if !ok || x.close {

@@ -28,13 +28,20 @@ func httpDate() []byte {
 
 func (x *exchange) logAccess() {
 	req := x.req
-	hdrs := make([]logging.Header, len(req.Headers))
-	for i, h := range req.Headers {
-		hdrs[i] = logging.Header{Name: h.Name, Value: h.Value}
-	}
 	status := x.status
 	if !x.started && status == 0 {
 		status = 502
+	}
+	elapsed := time.Since(x.start)
+	if m := x.srv.cfg.Metrics; m != nil {
+		m(status, elapsed)
+		if !x.srv.cfg.AccessLog.Enabled() {
+			return
+		}
+	}
+	hdrs := make([]logging.Header, len(req.Headers))
+	for i, h := range req.Headers {
+		hdrs[i] = logging.Header{Name: h.Name, Value: h.Value}
 	}
 	e := logging.AccessEntry{
 		RemoteAddr:      x.peer.remoteAddr,
@@ -49,7 +56,7 @@ func (x *exchange) logAccess() {
 		ResponseHeaders: x.respHeader,
 		Environ:         x.environLookup,
 		Start:           x.start,
-		Duration:        time.Since(x.start),
+		Duration:        elapsed,
 		Pid:             x.w.PID(),
 	}
 	x.srv.cfg.AccessLog.Log(&e)

@@ -5,6 +5,15 @@ Lines look like gunicorn's: ``[%Y-%m-%d %H:%M:%S %z] [pid] [LEVEL] message`` on 
 the file. The root logger is left alone, as gunicorn does, so an app's own
 ``logging.warning()`` reaches stderr through Python's last-resort handler unless the
 app or ``logconfig*`` configures it. The access log is written by Go, not here.
+
+With ``statsd_host`` set the logger also plays gunicorn's ``Statsd`` logger
+(gunicorn/instrument/statsd.py) for this process: critical/error/warning/exception
+calls send ``gunicorn.log.<level>`` counters, ``extra={"metric", "value", "mtype"}``
+sends that metric, and hooks may call ``gauge``/``increment``/``decrement``/
+``timer``/``histogram``. The datagrams are byte for byte gunicorn's; the request
+metrics and ``gunicorn.workers`` come from the Go master (internal/statsd). Unlike
+gunicorn, the socket is non-blocking and a failed send is dropped silently: a StatsD
+agent that is down or slow must not stall or flood the workers.
 """
 
 import io
@@ -13,6 +22,7 @@ import logging
 import logging.config
 import logging.handlers
 import os
+import re
 import socket
 import sys
 import threading
@@ -62,6 +72,39 @@ def _get(cfg, name, default=None):
     return getattr(cfg, name, default) if cfg is not None else default
 
 
+def statsd_prefix(prefix):
+    """gunicorn's rule: trailing dots collapse into one added dot ("app" -> "app.")."""
+    return re.sub(r"^(.+[^.]+)\.*$", "\\g<1>.", prefix or "")
+
+
+def parse_statsd_address(val):
+    """(family, sockaddr) for a statsd_host value, as gunicorn's validator and
+    util.parse_address read it (default port 8125, "unix:NNN" is the host "unix")."""
+    m = re.match(r"^unix:(\d+)$", val)
+    if m:
+        return _resolve("unix", int(m.group(1)))
+    if re.match(r"unix:(//)?", val):
+        return socket.AF_UNIX, re.split(r"unix:(//)?", val)[-1]
+    if val.startswith("tcp://"):
+        val = val.split("tcp://")[1]
+    host, port = val, "8125"
+    if "[" in val and "]" in val:
+        host = val.split("]")[0][1:]
+        port = (val.split("]:") + ["8125"])[1]
+    elif ":" in val:
+        host, port = (val.split(":") + ["8125"])[:2]
+    elif val == "":
+        host = "0.0.0.0"
+    return _resolve(host.lower(), int(port))
+
+
+def _resolve(host, port):
+    # IPv4 first, like gunicorn's AF_INET socket and the Go master's client.
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
+    infos.sort(key=lambda i: i[0] != socket.AF_INET)
+    return infos[0][0], infos[0][4]
+
+
 class Logger:
     """The ``log`` object hooks see as ``server.log`` / ``worker.log``."""
 
@@ -77,6 +120,9 @@ class Logger:
         self.logfile = None
         self.lock = threading.Lock()
         self.cfg = cfg
+        self.sock = None
+        self.prefix = ""
+        self.dogstatsd_tags = ""
         self.setup(cfg)
 
     def setup(self, cfg):
@@ -84,6 +130,7 @@ class Logger:
         self.loglevel = LOG_LEVELS.get(str(_get(cfg, "loglevel", "info")).lower(), logging.INFO)
         self.error_log.setLevel(self.loglevel)
         self.access_log.setLevel(logging.INFO)
+        self._setup_statsd(cfg)
         for log in (self.error_log, self.access_log):
             for h in list(log.handlers):
                 if getattr(h, "_gunicorn", False):
@@ -131,6 +178,28 @@ class Logger:
             else:
                 raise RuntimeError("Error: log config '%s' not found" % cfg.logconfig)
 
+    def _setup_statsd(self, cfg):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        host = _get(cfg, "statsd_host")
+        if host is None:
+            return
+        self.prefix = statsd_prefix(_get(cfg, "statsd_prefix", ""))
+        self.dogstatsd_tags = _get(cfg, "dogstatsd_tags", "") or ""
+        try:
+            family, addr = parse_statsd_address(str(host))
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+        except (OSError, ValueError, IndexError):
+            return  # the Go master reports an unusable target; gunicorn sends nothing
+        try:
+            sock.setblocking(False)
+            sock.connect(addr)
+        except OSError:
+            sock.close()
+            return
+        self.sock = sock
+
     def _set_handler(self, log, output, fmt):
         if output is None:
             return
@@ -155,29 +224,77 @@ class Logger:
         h._gunicorn = True
         log.addHandler(h)
 
-    # gunicorn's Logger API, used by hooks.
+    # gunicorn's Logger API, used by hooks. With statsd on, the counted
+    # levels send gunicorn.log.<level> whatever loglevel filters, as Statsd does.
     def critical(self, msg, *args, **kwargs):
         self.error_log.critical(msg, *args, **kwargs)
+        if self.sock is not None:
+            self.increment("gunicorn.log.critical", 1)
 
     def error(self, msg, *args, **kwargs):
         self.error_log.error(msg, *args, **kwargs)
+        if self.sock is not None:
+            self.increment("gunicorn.log.error", 1)
 
     def warning(self, msg, *args, **kwargs):
         self.error_log.warning(msg, *args, **kwargs)
+        if self.sock is not None:
+            self.increment("gunicorn.log.warning", 1)
 
     def info(self, msg, *args, **kwargs):
-        self.error_log.info(msg, *args, **kwargs)
+        self.log(logging.INFO, msg, *args, **kwargs)
 
     def debug(self, msg, *args, **kwargs):
-        self.error_log.debug(msg, *args, **kwargs)
+        self.log(logging.DEBUG, msg, *args, **kwargs)
 
     def exception(self, msg, *args, **kwargs):
         self.error_log.exception(msg, *args, **kwargs)
+        if self.sock is not None:
+            self.increment("gunicorn.log.exception", 1)
 
     def log(self, lvl, msg, *args, **kwargs):
         if isinstance(lvl, str):
             lvl = LOG_LEVELS.get(lvl.lower(), logging.INFO)
+        extra = kwargs.get("extra")
+        if self.sock is not None and isinstance(extra, dict):
+            # Statsd.log: extra={"metric": name, "value": v, "mtype": type}.
+            metric, value, typ = extra.get("metric"), extra.get("value"), extra.get("mtype")
+            if metric and value is not None and typ:
+                send = {"gauge": self.gauge, "counter": self.increment,
+                        "histogram": self.histogram, "timer": self.timer}.get(typ)
+                if send is not None:
+                    send(metric, value)
+            if not msg:
+                return  # Statsd logs only when there is something to say
         self.error_log.log(lvl, msg, *args, **kwargs)
+
+    # gunicorn's Statsd methods; hooks may call them. No-ops with statsd off.
+    def gauge(self, name, value):
+        self._sock_send("{0}{1}:{2}|g".format(self.prefix, name, value))
+
+    def increment(self, name, value, sampling_rate=1.0):
+        self._sock_send("{0}{1}:{2}|c|@{3}".format(self.prefix, name, value, sampling_rate))
+
+    def decrement(self, name, value, sampling_rate=1.0):
+        self._sock_send("{0}{1}:-{2}|c|@{3}".format(self.prefix, name, value, sampling_rate))
+
+    def timer(self, name, value):
+        self._sock_send("{0}{1}:{2}|ms".format(self.prefix, name, value))
+
+    def histogram(self, name, value):
+        self._sock_send("{0}{1}:{2}|h".format(self.prefix, name, value))
+
+    def _sock_send(self, msg):
+        sock = self.sock
+        if sock is None:
+            return
+        data = msg.encode("utf-8")
+        if self.dogstatsd_tags:
+            data += b"|#" + self.dogstatsd_tags.encode("utf-8")
+        try:
+            sock.send(data)
+        except OSError:
+            pass  # full buffer or no agent: drop it, never block or log per request
 
     def access(self, resp, req, environ, request_time):
         """Go writes the access log; kept so hooks calling it do not break."""
