@@ -3,6 +3,7 @@ package logging
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // AccessLog writes access lines ("gunicorn.access") to stdout or a file.
@@ -13,8 +14,10 @@ type AccessLog struct {
 	target string
 
 	mu     sync.RWMutex // Log holds it shared; Reopen and Close exclusively
-	f      *os.File
+	f      *os.File     // nil when only syslog gets the lines
 	closed bool
+
+	syslog atomic.Pointer[Syslog] // also send lines here; see SetSyslog
 
 	bufs sync.Pool // *[]byte, reused so a line costs no allocation
 }
@@ -42,7 +45,9 @@ func NewAccessLog(target string, format *AccessFormat) (*AccessLog, error) {
 
 // Enabled reports whether Log writes anything; the caller can skip
 // collecting an AccessEntry when it does not.
-func (l *AccessLog) Enabled() bool { return l != nil && l.target != "" && l.format != nil }
+func (l *AccessLog) Enabled() bool {
+	return l != nil && l.format != nil && (l.target != "" || l.syslog.Load() != nil)
+}
 
 // Format returns the compiled format in use.
 func (l *AccessLog) Format() *AccessFormat { return l.format }
@@ -54,9 +59,12 @@ func (l *AccessLog) Log(e *AccessEntry) {
 	}
 	bp := l.bufs.Get().(*[]byte)
 	b := l.format.Append((*bp)[:0], e)
+	if sl := l.syslog.Load(); sl != nil {
+		sl.logAccess(e.Pid, b)
+	}
 	b = append(b, '\n')
 	l.mu.RLock()
-	if !l.closed {
+	if !l.closed && l.f != nil {
 		// As in gunicorn, a failed access-log write does not fail the request.
 		_, _ = l.f.Write(b)
 	}
@@ -70,7 +78,7 @@ func (l *AccessLog) Log(e *AccessEntry) {
 // Reopen closes and reopens a file target (USR1, after logrotate renamed
 // it). Stdout is kept. On failure the old file stays in use.
 func (l *AccessLog) Reopen() error {
-	if !l.Enabled() || l.target == "-" {
+	if !l.Enabled() || l.target == "-" || l.target == "" {
 		return nil
 	}
 	f, err := openAppend(l.target, "--access-logfile")
@@ -99,7 +107,7 @@ func (l *AccessLog) Close() error {
 		return nil
 	}
 	l.closed = true
-	if l.target == "-" {
+	if l.target == "-" || l.f == nil {
 		return nil
 	}
 	return l.f.Close()

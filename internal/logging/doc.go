@@ -10,6 +10,10 @@
 //     rendered from a gunicorn access_log_format template with %(atom)s atoms,
 //     written to stdout ("-") or appended to a file, off when the target is "".
 //
+// With --log-syslog both also go to a syslog daemon ([Syslog]), in gunicorn's
+// "<PRI>gunicorn.<prefix>.<error|access>: [pid] message" datagrams, through a
+// queue so a slow or dead daemon never stalls a request.
+//
 // Both reopen their file targets on USR1 ([ErrorLog.Reopen], [AccessLog.Reopen])
 // so logrotate can rename the files underneath, and both issue one write(2)
 // per line so lines from many goroutines (and, with O_APPEND, many

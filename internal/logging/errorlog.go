@@ -81,6 +81,8 @@ type errSink struct {
 	level  atomic.Int32
 	target string // "-" for stderr, else a file path
 	now    func() time.Time
+	count  atomic.Pointer[func(string)] // statsd gunicorn.log.<name> counter; see SetCounter
+	syslog atomic.Pointer[Syslog]       // also send lines here; see SetSyslog
 
 	mu      sync.Mutex // guards everything below
 	f       *os.File   // os.Stderr when target is "-"
@@ -146,13 +148,41 @@ func (l *ErrorLog) Debug(format string, args ...any) { l.logf(LevelDebug, format
 func (l *ErrorLog) Info(format string, args ...any) { l.logf(LevelInfo, format, args) }
 
 // Warning logs at WARNING.
-func (l *ErrorLog) Warning(format string, args ...any) { l.logf(LevelWarning, format, args) }
+func (l *ErrorLog) Warning(format string, args ...any) {
+	l.counted("warning")
+	l.logf(LevelWarning, format, args)
+}
 
 // Error logs at ERROR.
-func (l *ErrorLog) Error(format string, args ...any) { l.logf(LevelError, format, args) }
+func (l *ErrorLog) Error(format string, args ...any) {
+	l.counted("error")
+	l.logf(LevelError, format, args)
+}
 
 // Critical logs at CRITICAL.
-func (l *ErrorLog) Critical(format string, args ...any) { l.logf(LevelCritical, format, args) }
+func (l *ErrorLog) Critical(format string, args ...any) {
+	l.counted("critical")
+	l.logf(LevelCritical, format, args)
+}
+
+// SetCounter makes Warning, Error, Critical and Exception call f with
+// "warning", "error", "critical" or "exception", whatever --log-level
+// filters out, as gunicorn's Statsd logger counts gunicorn.log.<name>.
+// Log and Line are not counted (gunicorn's log() is not either). nil
+// turns counting off.
+func (l *ErrorLog) SetCounter(f func(name string)) {
+	if f == nil {
+		l.s.count.Store(nil)
+		return
+	}
+	l.s.count.Store(&f)
+}
+
+func (l *ErrorLog) counted(name string) {
+	if f := l.s.count.Load(); f != nil {
+		(*f)(name)
+	}
+}
 
 // Log logs at an arbitrary level.
 func (l *ErrorLog) Log(level Level, format string, args ...any) { l.logf(level, format, args) }
@@ -161,6 +191,7 @@ func (l *ErrorLog) Log(level Level, format string, args ...any) { l.logf(level, 
 // way gunicorn's log.exception appends the traceback to the message. Both go
 // out in one write.
 func (l *ErrorLog) Exception(msg string, err error) {
+	l.counted("exception")
 	if !l.Enabled(LevelError) {
 		return
 	}
@@ -190,6 +221,13 @@ func (l *ErrorLog) logf(level Level, format string, args []any) {
 }
 
 func (s *errSink) write(pid int, level Level, msg string) {
+	if sl := s.syslog.Load(); sl != nil {
+		sl.logError(pid, level, msg)
+	}
+	s.writeFile(pid, level, msg)
+}
+
+func (s *errSink) writeFile(pid int, level Level, msg string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
