@@ -120,6 +120,12 @@ class Server:
             hostpart = f"[{self.host}]" if ":" in self.host else self.host
             self.args = ["--bind", f"{hostpart}:{self.port}"] + self.args
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gonicorn-test-"))
+        # gunicorn 25.1+ (and gonicorn) serve a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl
+        # by default: give each server its own directory (short: sun_path is 108 bytes), so
+        # servers running at once never take each other's socket over.
+        if not (env and "XDG_RUNTIME_DIR" in env):
+            ctl_dir = self.workdir if len(str(self.workdir)) < 80 else Path(tempfile.mkdtemp(prefix="gctl-"))
+            self.env["XDG_RUNTIME_DIR"] = str(ctl_dir)
         self.stdout_path = self.workdir / "stdout.log"
         self.stderr_path = self.workdir / "stderr.log"
         self.proc = None

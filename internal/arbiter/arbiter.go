@@ -9,9 +9,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/control"
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front"
 	"github.com/gonicorn/gonicorn/internal/logging"
+	"github.com/gonicorn/gonicorn/internal/statsd"
 	"github.com/gonicorn/gonicorn/internal/worker"
 	"github.com/gonicorn/gonicorn/internal/zygote"
 )
@@ -64,6 +66,18 @@ type Arbiter struct {
 	crashes    int       // quick deaths in a row (see noteExit)
 	spawnAfter time.Time // no spawning before this, after crashes
 
+	// Stats gets the gunicorn.workers gauge; nil sends nothing.
+	Stats       *statsd.Client
+	shownActive int // worker count last logged and gauged; -1 before the first
+
+	// ControlSocket is the gunicornc control socket; nil: none.
+	ControlSocket ControlServer
+	// Describe adds the settings and listeners to a control snapshot; it
+	// runs on the arbiter's goroutine, like Reload, which changes them.
+	Describe func(*control.Snapshot)
+	ctlReqs  chan ctlReq
+	ctl      ctlStats
+
 	// OnReopen reopens the Go-side log files on USR1.
 	OnReopen func()
 	// OnPromote runs when the old master of a USR2 upgrade went away.
@@ -114,6 +128,10 @@ func New(opt Options, log *logging.ErrorLog, z *zygote.Zygote, fr *front.Server,
 		zygotes: make(map[*zygote.Zygote]int),
 		workers: make(map[int]*slot),
 		byPID:   make(map[int]*slot),
+		ctlReqs: make(chan ctlReq),
+		ctl:     ctlStats{started: time.Now()},
+
+		shownActive: -1,
 	}
 }
 
@@ -143,6 +161,7 @@ var handled = []os.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, sysca
 func (a *Arbiter) Run() int {
 	signal.Notify(a.sigs, handled...)
 	defer signal.Stop(a.sigs)
+	defer a.stopControl()
 	a.watchZygote(a.zyg)
 	_ = a.zyg.Hook("nworkers_changed", a.target, nil)
 	a.manage()
@@ -168,6 +187,8 @@ func (a *Arbiter) Run() int {
 			}
 		case n := <-a.notices:
 			a.onNotice(n)
+		case q := <-a.ctlReqs:
+			q.reply <- a.onControl(q.req)
 		case w := <-a.idle:
 			a.retireIfIdle(w)
 		case w := <-a.stuck:

@@ -9,6 +9,7 @@ import (
 // finish up to graceful_timeout, then TERM the workers; quick: QUIT them.
 func (a *Arbiter) stop(graceful bool) int {
 	a.stopping = true
+	a.stopControl()
 	deadline := time.Now().Add(a.opt.GracefulTimeout)
 	if graceful {
 		a.front.Shutdown(a.opt.GracefulTimeout)
@@ -34,6 +35,7 @@ func (a *Arbiter) stop(graceful bool) int {
 // halt stops everything after a fatal condition and logs the reason.
 func (a *Arbiter) halt(reason string, code int, graceful bool) int {
 	a.stopping = true
+	a.stopControl()
 	a.front.Shutdown(0)
 	a.signalAll(syscall.SIGTERM)
 	a.waitWorkers(time.Now().Add(a.opt.GracefulTimeout))
@@ -49,6 +51,7 @@ func (a *Arbiter) halt(reason string, code int, graceful bool) int {
 // exits nobody reports, so they get TERM, a short grace, then KILL.
 func (a *Arbiter) haltOrphaned(reason string, code int) int {
 	a.stopping = true
+	a.stopControl()
 	a.front.Shutdown(0)
 	a.signalAll(syscall.SIGTERM)
 	deadline := time.Now().Add(2 * time.Second)
@@ -76,6 +79,9 @@ func (a *Arbiter) anyAlive() bool {
 func (a *Arbiter) signalAll(sig syscall.Signal) {
 	for _, s := range a.workers {
 		_ = s.w.Signal(sig)
+		if sig == syscall.SIGTERM || sig == syscall.SIGKILL {
+			a.ctl.killed++
+		}
 	}
 }
 

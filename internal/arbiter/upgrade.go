@@ -70,6 +70,7 @@ func (a *Arbiter) watchZygote(z *zygote.Zygote) {
 // that fails to load keeps the running server as it is.
 func (a *Arbiter) reload() {
 	a.log.Info("Hang up: %s", a.masterName())
+	a.ctl.reloads++
 	if a.Reload != nil {
 		z, opt, err := a.Reload(a.target)
 		if err != nil {

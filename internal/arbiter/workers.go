@@ -36,6 +36,7 @@ func (a *Arbiter) spawn() {
 		return
 	}
 	a.workers[w.ID] = &slot{w: w, z: a.zyg}
+	a.ctl.spawned++
 	a.zygotes[a.zyg]++
 	a.readers.Add(1)
 	go func() {
@@ -72,6 +73,12 @@ func (a *Arbiter) manage() {
 	for i := 0; i < len(live)-a.target; i++ {
 		a.retireWorker(live[i])
 	}
+	// gunicorn's manage_workers logs and gauges the count when it changed.
+	if n := len(a.live()); n != a.shownActive {
+		a.shownActive = n
+		a.log.Debug("%d workers", n)
+		a.Stats.Gauge("gunicorn.workers", int64(n))
+	}
 }
 
 func (a *Arbiter) retireWorker(s *slot) {
@@ -96,6 +103,7 @@ func (a *Arbiter) terminate(s *slot) {
 	s.termAt = time.Now()
 	if s.w.PID() > 0 {
 		_ = s.w.Signal(syscall.SIGTERM)
+		a.ctl.killed++
 	}
 	s.w.Close() // EOF reaches a worker blocked in a read
 }
@@ -124,6 +132,7 @@ func (a *Arbiter) onNotice(n worker.Notice) {
 	}
 	switch {
 	case n.Hello != nil:
+		a.startControl()
 		if s.retire {
 			return
 		}
@@ -260,12 +269,14 @@ func (a *Arbiter) murder() {
 			a.log.Warning("Worker (pid:%d) did not exit within graceful_timeout (%v) after TERM; killing it", w.PID(), a.opt.GracefulTimeout)
 			s.killed = true
 			_ = w.Signal(syscall.SIGKILL)
+			a.ctl.killed++
 			continue
 		}
 		if !s.aborted.IsZero() {
 			if !s.killed && now.Sub(s.aborted) > 2*time.Second {
 				s.killed = true
 				_ = w.Signal(syscall.SIGKILL)
+				a.ctl.killed++
 			}
 			continue
 		}
