@@ -6,17 +6,22 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/arbiter"
 	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/control"
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front"
+	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logging"
 	"github.com/gonicorn/gonicorn/internal/pidfile"
 	"github.com/gonicorn/gonicorn/internal/proctitle"
+	"github.com/gonicorn/gonicorn/internal/statsd"
 	"github.com/gonicorn/gonicorn/internal/systemd"
 	"github.com/gonicorn/gonicorn/internal/worker"
 	"github.com/gonicorn/gonicorn/internal/zygote"
@@ -44,7 +49,9 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		return 1
 	}
 	var alog *logging.AccessLog
-	if target := cfg.String("accesslog"); target != "" {
+	// As in gunicorn, --log-syslog alone turns the access log on (to syslog only).
+	syslogAccess := cfg.Bool("syslog") && !cfg.Bool("disable_redirect_access_to_syslog")
+	if target := cfg.String("accesslog"); target != "" || syslogAccess {
 		format, err := logging.CompileAccessFormat(cfg.String("access_log_format"))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
@@ -55,11 +62,25 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 			return 1
 		}
 	}
+	var sl *logging.Syslog
+	if sc := syslogSettings(cfg); sc != nil {
+		if sl, err = logging.NewSyslog(*sc); err != nil {
+			fmt.Fprintf(os.Stderr, "\nError: %v\n", err)
+			return 1
+		}
+		elog.SetSyslog(sl)
+		if syslogAccess {
+			alog.SetSyslog(sl)
+		}
+	}
+	defer func() { sl.Close() }() // sends the last lines, e.g. "Shutting down: Master"
 	if cfg.Bool("capture_output") {
 		if err := elog.CaptureOutput(); err != nil {
 			elog.Warning("capture_output: %v", err)
 		}
 	}
+
+	stats, metrics := statsdClient(cfg, elog)
 
 	elog.Info("Starting %s %s", config.Prog, config.Version)
 	for _, w := range cfg.Warnings() {
@@ -134,6 +155,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		WSMaxMessage:   wsMaxMessage(cfg, elog),
 		ErrorLog:       elog,
 		AccessLog:      alog,
+		Metrics:        metrics,
 		Pool:           pool,
 		H2:             h2Config(cfg),
 		UWSGIAllowIPs:  splitList(cfg.Value("uwsgi_allow_ips")),
@@ -149,6 +171,9 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		opt.MasterName, opt.ParentPID = "Master.2", parentPID
 	}
 	arb = arbiter.New(opt, elog, z, fr, pool)
+	arb.Stats = stats
+	arb.ControlSocket, arb.Describe = controlSocket(cfg, elog, arb, parentPID != 0,
+		func() (*config.Config, []*listen.Listener) { return cfg, listeners })
 	if name := cfg.String("proc_name"); name != "" {
 		// Only with -n: by default the master keeps its command line, which
 		// is what scripts that look for it by its arguments expect.
@@ -173,6 +198,7 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 		if lvl, err := logging.ParseLevel(cfg2.String("loglevel")); err == nil {
 			elog.SetLevel(lvl)
 		}
+		sl = reloadSyslog(cfg, cfg2, sl, elog, alog)
 		arb.OnReopen()
 		if !slices.Equal(cfg2.Strings("bind"), cfg.Strings("bind")) {
 			if ls, err := bind(cfg2, elog, tlsConf != nil); err != nil {
@@ -213,6 +239,24 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 	return code
 }
 
+// statsdClient turns on gunicorn's StatsD instrumentation when
+// --statsd-host is set: log-level counters on elog and the per-request
+// hook for the front. Like gunicorn, a target it cannot reach only costs
+// the metrics, never the server.
+func statsdClient(cfg *config.Config, elog *logging.ErrorLog) (*statsd.Client, func(int, time.Duration)) {
+	if cfg.Value("statsd_host") == nil {
+		return nil, nil
+	}
+	c, err := statsd.Dial(cfg.String("statsd_host"), cfg.String("statsd_prefix"), cfg.String("dogstatsd_tags"))
+	if err != nil {
+		elog.Warning("%v; no metrics are sent", err)
+		return nil, nil
+	}
+	c.OnError = func(err error) { elog.Warning("%v", err) }
+	elog.SetCounter(func(name string) { c.Increment("gunicorn.log."+name, 1) })
+	return c, c.Request
+}
+
 // startSettings is what the zygote gets in START: the resolved settings,
 // with the app URI from the command line in wsgi_app as gunicorn resolves it.
 func startSettings(cfg *config.Config) map[string]any {
@@ -223,4 +267,97 @@ func startSettings(cfg *config.Config) map[string]any {
 	return s
 }
 
+// syslogSettings is what --log-syslog needs from cfg; nil when it is off.
+func syslogSettings(cfg *config.Config) *logging.SyslogConfig {
+	if !cfg.Bool("syslog") {
+		return nil
+	}
+	return &logging.SyslogConfig{
+		Addr:     cfg.String("syslog_addr"),
+		Facility: cfg.String("syslog_facility"),
+		Prefix:   logging.SyslogPrefix(cfg.String("syslog_prefix"), procName(cfg)),
+	}
+}
+
+// reloadSyslog applies changed syslog settings on HUP, as gunicorn's
+// Logger.setup does, and returns the syslog now in use. A new value that
+// does not work is reported and the previous target kept. Access lines can
+// only be redirected if an access log existed at startup.
+func reloadSyslog(old, cfg *config.Config, sl *logging.Syslog, elog *logging.ErrorLog, alog *logging.AccessLog) *logging.Syslog {
+	next := sl
+	if sc := syslogSettings(cfg); !reflect.DeepEqual(sc, syslogSettings(old)) {
+		next = nil
+		if sc != nil {
+			var err error
+			if next, err = logging.NewSyslog(*sc); err != nil {
+				elog.Error("%v; keeping the previous syslog settings", err)
+				return sl
+			}
+		}
+		elog.SetSyslog(next)
+	}
+	if alog != nil {
+		if cfg.Bool("disable_redirect_access_to_syslog") {
+			alog.SetSyslog(nil)
+		} else {
+			alog.SetSyslog(next)
+		}
+	}
+	if next != sl {
+		sl.Close()
+	}
+	return next
+}
+
+// procName is gunicorn's cfg.proc_name: -n when given (even empty), else
+// the app URI.
+func procName(cfg *config.Config) string {
+	if cfg.Value("proc_name") != nil {
+		return cfg.String("proc_name")
+	}
+	return cfg.String("default_proc_name")
+}
+
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// controlSocket builds the gunicornc control socket (internal/control)
+// unless --no-control-socket; the arbiter starts it after the first worker
+// booted. current returns the settings and listeners in force, which a
+// HUP replaces; Describe runs on the arbiter's goroutine, as HUP does.
+func controlSocket(cfg *config.Config, elog *logging.ErrorLog, arb *arbiter.Arbiter, takeOver bool,
+	current func() (*config.Config, []*listen.Listener)) (arbiter.ControlServer, func(*control.Snapshot)) {
+	if cfg.Bool("control_socket_disable") {
+		elog.Debug("Control socket disabled")
+		return nil, nil
+	}
+	srv := control.New(control.Options{
+		Path:     cfg.String("control_socket"),
+		Mode:     os.FileMode(cfg.Int("control_socket_mode")),
+		Log:      elog,
+		Master:   arb,
+		TakeOver: takeOver,
+	})
+	describe := func(snap *control.Snapshot) {
+		cfg, ls := current()
+		snap.Config = cfg.JSON()
+		snap.Config["proc_name"] = procName(cfg)
+		for _, l := range ls {
+			info := control.Listener{Address: l.String(), FD: -1, Type: "tcp"}
+			switch l.Network() {
+			case "tcp6":
+				info.Type = "tcp6"
+			case "unix":
+				info.Type = "unix"
+			}
+			// The listening descriptor itself, read without File(),
+			// which would switch the shared socket to blocking mode.
+			if sc, ok := l.Listener.(syscall.Conn); ok {
+				if rc, err := sc.SyscallConn(); err == nil {
+					_ = rc.Control(func(fd uintptr) { info.FD = int(fd) })
+				}
+			}
+			snap.Listeners = append(snap.Listeners, info)
+		}
+	}
+	return srv, describe
+}

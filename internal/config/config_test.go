@@ -332,10 +332,10 @@ func TestActions(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	// statsd_host and dirty_workers are not implemented yet; -w is.
-	c := mustParse(t, []string{"--statsd-host", "localhost:8125", "--dirty-workers", "1", "-w", "2", "app:app"}, nil, nil)
+	// enable_backlog_metric and dirty_workers are not implemented yet; -w is.
+	c := mustParse(t, []string{"--enable-backlog-metric", "--dirty-workers", "1", "-w", "2", "app:app"}, nil, nil)
 	want := []string{
-		"setting 'statsd_host' is accepted but not implemented yet by gonicorn; it has no effect",
+		"setting 'enable_backlog_metric' is accepted but not implemented yet by gonicorn; it has no effect",
 		"setting 'dirty_workers' is accepted but not implemented yet by gonicorn; it has no effect",
 	}
 	if got := c.Warnings(); !reflect.DeepEqual(got, want) {
