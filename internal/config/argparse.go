@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // This file reproduces the parts of Python's argparse (3.11) that
@@ -225,14 +227,14 @@ func parseArgs(args []string) (*parsed, error) {
 					rest := (*c.explicit)[1:]
 					no, ok := optIndex[nf]
 					if !ok {
-						return nil, usageError("argument %s: ignored explicit argument %s", o.name(), pyQuote(*c.explicit))
+						return nil, usageError("argument %s: ignored explicit argument %s", o.name(), pytext.Repr(*c.explicit))
 					}
 					next = &classified{opt: no, flag: nf}
 					if rest != "" {
 						next.explicit = &rest
 					}
 				} else {
-					return nil, usageError("argument %s: ignored explicit argument %s", o.name(), pyQuote(*c.explicit))
+					return nil, usageError("argument %s: ignored explicit argument %s", o.name(), pytext.Repr(*c.explicit))
 				}
 			}
 			switch o.kind {
@@ -308,59 +310,4 @@ func convert(o *option, raw string) (any, error) {
 		return nil, usageError("argument %s: %v", o.name(), err)
 	}
 	return v, nil
-}
-
-// shlexSplit is Python's shlex.split (POSIX mode, no comments).
-func shlexSplit(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case ch == '\\':
-			inWord = true
-			if i+1 >= len(s) {
-				return nil, errors.New("No escaped character")
-			}
-			i++
-			cur.WriteByte(s[i])
-		case ch == '\'':
-			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				return nil, errors.New("No closing quotation")
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
-		case ch == '"':
-			inWord = true
-			i++
-			for ; ; i++ {
-				if i >= len(s) {
-					return nil, errors.New("No closing quotation")
-				}
-				if s[i] == '"' {
-					break
-				}
-				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
-					i++
-				}
-				cur.WriteByte(s[i])
-			}
-		default:
-			inWord = true
-			cur.WriteByte(ch)
-		}
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out, nil
 }

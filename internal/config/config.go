@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // FileLoader evaluates a config file in Python and returns its module-level
@@ -109,7 +111,7 @@ func Parse(args []string, environ []string, load FileLoader) (*Config, error) {
 		file, _, _ := strings.Cut(abs, "#")
 		ini, err := os.ReadFile(file)
 		if err != nil {
-			return nil, errorf("paste", "%s not found", pyQuote(file))
+			return nil, errorf("paste", "%s not found", pytext.Repr(file))
 		}
 		c.values["default_proc_name"] = file
 		c.appURI = abs
@@ -120,7 +122,7 @@ func Parse(args []string, environ []string, load FileLoader) (*Config, error) {
 
 	var envArgs *parsed = &parsed{}
 	if cmd, ok := env["GUNICORN_CMD_ARGS"]; ok {
-		words, err := shlexSplit(cmd)
+		words, err := pytext.ShlexSplit(cmd)
 		if err != nil {
 			return nil, errorf("", "%v", err)
 		}
@@ -199,11 +201,11 @@ func fileExists(p string) bool {
 func (c *Config) loadFile(spec string, load FileLoader) error {
 	if !strings.HasPrefix(spec, "python:") {
 		if !fileExists(strings.TrimPrefix(spec, "file:")) {
-			return errorf("config", "%s doesn't exist", pyQuote(strings.TrimPrefix(spec, "file:")))
+			return errorf("config", "%s doesn't exist", pytext.Repr(strings.TrimPrefix(spec, "file:")))
 		}
 	}
 	if load == nil {
-		return errorf("config", "config file %s cannot be evaluated: no Python loader is available", pyQuote(spec))
+		return errorf("config", "config file %s cannot be evaluated: no Python loader is available", pytext.Repr(spec))
 	}
 	values, err := load(spec)
 	if err != nil {

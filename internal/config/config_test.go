@@ -343,14 +343,6 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func TestShlex(t *testing.T) {
-	got, err := shlexSplit(`--timeout 600 --access-logfile '-' -c "/opt/a b.py" --chdir=/tmp/x\ y`)
-	want := []string{"--timeout", "600", "--access-logfile", "-", "-c", "/opt/a b.py", "--chdir=/tmp/x y"}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q, %v; want %q", got, err, want)
-	}
-}
-
 func TestSendfile(t *testing.T) {
 	tests := []struct {
 		args []string

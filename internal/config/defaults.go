@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // Defaults gunicorn computes from the environment when config.py is
@@ -22,7 +24,7 @@ func defWorkers(env map[string]string, _ string) (any, error) {
 	if !ok {
 		return 1, nil
 	}
-	n, err := pyInt(w, 10)
+	n, err := pytext.ParseInt(w, 10)
 	if err != nil {
 		return nil, &Error{Code: 1, Setting: "workers",
 			Output: "\nError: WEB_CONCURRENCY must be a whole number of workers: " + err.Error() + "\n"}

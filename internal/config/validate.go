@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // Validators follow gunicorn's config.py: same accepted inputs (a string
@@ -102,7 +104,7 @@ func toInt(v any) (int64, error) {
 	case int64:
 		return x, nil
 	case string:
-		return pyInt(x, 0)
+		return pytext.ParseInt(x, 0)
 	case Callable:
 		return 0, errCallable(x)
 	}
@@ -146,7 +148,7 @@ func vPosFloat(v any) (any, error) {
 		return nil, fmt.Errorf("float() argument must be a string or a real number, not '%s'", typeName(v))
 	}
 	if f < 0 || f != f {
-		return nil, fmt.Errorf("Value must be positive: %s", pyFloat(f))
+		return nil, fmt.Errorf("Value must be positive: %s", pytext.FloatRepr(f))
 	}
 	return f, nil
 }
@@ -273,7 +275,7 @@ func checkNetwork(a string) error {
 	if _, err := netip.ParseAddr(a); err == nil && !strings.Contains(a, "%") {
 		return nil
 	}
-	return fmt.Errorf("%s does not appear to be an IPv4 or IPv6 network", pyQuote(a))
+	return fmt.Errorf("%s does not appear to be an IPv4 or IPv6 network", pytext.Repr(a))
 }
 
 var globMeta = regexp.MustCompile(`[*?\[]`)
@@ -310,7 +312,7 @@ func vChdir(v any) (any, error) {
 	}
 	p = filepath.Clean(p)
 	if _, err := os.Stat(p); err != nil {
-		return nil, fmt.Errorf("can't chdir to %s", pyQuote(s.(string)))
+		return nil, fmt.Errorf("can't chdir to %s", pytext.Repr(s.(string)))
 	}
 	return p, nil
 }
@@ -560,7 +562,7 @@ func vPostRequest(v any) (any, error) {
 // "invalid <name> value" message.
 
 func convInt(s string) (any, error) {
-	n, err := pyInt(s, 10)
+	n, err := pytext.ParseInt(s, 10)
 	if err != nil {
 		return nil, errConv{"int", s}
 	}
@@ -575,7 +577,7 @@ func convAutoInt(s string) (any, error) {
 	if octalLead.MatchString(x) {
 		x = strings.Replace(x, "0", "0o", 1)
 	}
-	n, err := pyInt(x, 0)
+	n, err := pytext.ParseInt(x, 0)
 	if err != nil {
 		return nil, errConv{"auto_int", s}
 	}
@@ -592,4 +594,6 @@ func convFloat(s string) (any, error) {
 
 type errConv struct{ typ, val string }
 
-func (e errConv) Error() string { return fmt.Sprintf("invalid %s value: %s", e.typ, pyQuote(e.val)) }
+func (e errConv) Error() string {
+	return fmt.Sprintf("invalid %s value: %s", e.typ, pytext.Repr(e.val))
+}

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // Worker kinds: the Python-side execution models behind the wire protocol.
@@ -63,26 +65,26 @@ func ResolveWorkerClass(uri string) (string, error) {
 				return k, nil
 			}
 		}
-		return "", classError(uri, fmt.Sprintf("ImportError: Entry point ('gunicorn.workers', %s) not found", pyQuote(name)))
+		return "", classError(uri, fmt.Sprintf("ImportError: Entry point ('gunicorn.workers', %s) not found", pytext.Repr(name)))
 	}
 	if !strings.Contains(uri, ".") {
 		name := strings.TrimLeft(uri, "#")
 		if k := shortWorkers[name]; k != "" {
 			return k, nil
 		}
-		return "", classError(name, fmt.Sprintf("ImportError: Entry point ('gunicorn.workers', %s) not found", pyQuote(name)))
+		return "", classError(name, fmt.Sprintf("ImportError: Entry point ('gunicorn.workers', %s) not found", pytext.Repr(name)))
 	}
 	if k := dottedWorkers[uri]; k != "" {
 		return k, nil
 	}
 	return "", classError(uri, fmt.Sprintf("ImportError: gonicorn runs its own worker implementations and has none for %s; "+
 		"use one of: sync, gthread, gevent, eventlet, tornado, asgi, uvicorn.workers.UvicornWorker, aiohttp.GunicornWebWorker",
-		pyQuote(uri)))
+		pytext.Repr(uri)))
 }
 
 func classError(uri, detail string) *Error {
-	msg := fmt.Sprintf("class uri %s invalid or not found: \n\n[Traceback (most recent call last):\n%s\n]", pyQuote(uri), detail)
-	return &Error{Code: 1, Setting: "worker_class", Output: "\nError: " + msg + "\n\n", msg: "class uri " + pyQuote(uri) + " invalid or not found"}
+	msg := fmt.Sprintf("class uri %s invalid or not found: \n\n[Traceback (most recent call last):\n%s\n]", pytext.Repr(uri), detail)
+	return &Error{Code: 1, Setting: "worker_class", Output: "\nError: " + msg + "\n\n", msg: "class uri " + pytext.Repr(uri) + " invalid or not found"}
 }
 
 // isSyncString is gunicorn's test for the sync → gthread switch: only a

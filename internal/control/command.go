@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // Command is one parsed gunicornc command.
@@ -56,7 +58,7 @@ func parseCommand(req request) (Command, error) {
 	if command == "" {
 		return Command{}, errEmpty
 	}
-	parts, err := shlexSplit(command)
+	parts, err := pytext.ShlexSplit(command)
 	if err != nil {
 		return Command{}, &valueError{err.Error()}
 	}

@@ -2,40 +2,8 @@ package control
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 )
-
-func TestShlexSplit(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-		err  string
-	}{
-		{"show workers", []string{"show", "workers"}, ""},
-		{"  worker   add\t2 ", []string{"worker", "add", "2"}, ""},
-		{`a "b c" 'd e'`, []string{"a", "b c", "d e"}, ""},
-		{`a""b ''`, []string{"ab", ""}, ""},
-		{`"a\"b" "a\nb" 'a\b'`, []string{`a"b`, `a\nb`, `a\b`}, ""},
-		{`a\ b`, []string{"a b"}, ""},
-		{`"open`, nil, "No closing quotation"},
-		{`'open`, nil, "No closing quotation"},
-		{`trailing\`, nil, "No escaped character"},
-		{"", nil, ""},
-	}
-	for _, tt := range tests {
-		got, err := shlexSplit(tt.in)
-		if tt.err != "" {
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("shlexSplit(%q) err = %v; want %q", tt.in, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("shlexSplit(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
 
 func TestPyInt(t *testing.T) {
 	tests := []struct {
@@ -64,14 +32,6 @@ func TestPyInt(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("pyInt(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-		}
-	}
-}
-
-func TestPyFloatRepr(t *testing.T) {
-	for in, want := range map[float64]string{0: "0.0", 3: "3.0", 2.94: "2.94", 1e16: "1e+16", 1e-5: "1e-05", 123456.7: "123456.7"} {
-		if got := pyFloatRepr(in); got != want {
-			t.Errorf("pyFloatRepr(%v) = %q; want %q", in, got, want)
 		}
 	}
 }

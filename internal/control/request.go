@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gonicorn/gonicorn/internal/pytext"
 )
 
 // errMalformed is a payload gunicorn's server would not answer: not UTF-8,
@@ -131,33 +132,20 @@ func pyReprValue(v any) string {
 		}
 		return "False"
 	case string:
-		return pyRepr(x)
+		return pytext.Repr(x)
 	case json.Number:
 		if isFloat(x) {
 			f, _ := x.Float64()
-			return pyFloatRepr(f)
+			return pytext.FloatRepr(f)
 		}
 		if strings.TrimLeft(strings.TrimPrefix(string(x), "-"), "0") == "" {
 			return "0"
 		}
 		return string(x)
 	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyReprValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return pytext.ReprList(x, pyReprValue)
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyRepr(k) + ": " + pyReprValue(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		return pytext.ReprDict(x, pyReprValue)
 	}
 	return fmt.Sprint(v)
 }
