@@ -172,6 +172,9 @@ func serve(args []string, cfg *config.Config, startZygote func(string) error, zy
 	}
 	arb = arbiter.New(opt, elog, z, fr, pool)
 	arb.Stats = stats
+	if cfg.Bool("enable_backlog_metric") {
+		arb.Backlog = func() int { return backlog(listeners, pool) }
+	}
 	arb.ControlSocket, arb.Describe = controlSocket(cfg, elog, arb, parentPID != 0,
 		func() (*config.Config, []*listen.Listener) { return cfg, listeners })
 	if name := cfg.String("proc_name"); name != "" {
@@ -360,4 +363,17 @@ func controlSocket(cfg *config.Config, elog *logging.ErrorLog, arb *arbiter.Arbi
 		}
 	}
 	return srv, describe
+}
+
+// backlog is what --enable-backlog-metric reports. gunicorn sums the
+// kernel accept queues of its TCP listeners; gonicorn accepts at once and
+// queues requests until a worker is free, so it adds those.
+func backlog(ls []*listen.Listener, pool *dispatch.Pool) int {
+	n := pool.Waiting()
+	for _, l := range ls {
+		if b := l.Backlog(); b > 0 {
+			n += b
+		}
+	}
+	return n
 }

@@ -67,7 +67,12 @@ type Arbiter struct {
 	spawnAfter time.Time // no spawning before this, after crashes
 
 	// Stats gets the gunicorn.workers gauge; nil sends nothing.
-	Stats       *statsd.Client
+	Stats *statsd.Client
+	// Backlog, when set (--enable-backlog-metric), counts the connections
+	// and requests waiting to be served; the arbiter logs and sends it as
+	// gunicorn.backlog about once a second, as gunicorn's loop does.
+	Backlog     func() int
+	lastBacklog time.Time
 	shownActive int // worker count last logged and gauged; -1 before the first
 
 	// ControlSocket is the gunicornc control socket; nil: none.
@@ -204,6 +209,7 @@ func (a *Arbiter) Run() int {
 			a.murder()
 			a.checkMemory()
 			a.manage()
+			a.reportBacklog()
 		}
 	}
 }

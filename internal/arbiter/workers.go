@@ -81,6 +81,18 @@ func (a *Arbiter) manage() {
 	}
 }
 
+// reportBacklog is gunicorn's --enable-backlog-metric: a debug line and a
+// gunicorn.backlog histogram, at most once a second.
+func (a *Arbiter) reportBacklog() {
+	if a.Backlog == nil || time.Since(a.lastBacklog) < time.Second {
+		return
+	}
+	a.lastBacklog = time.Now()
+	n := a.Backlog()
+	a.log.Debug("socket backlog: %d", n)
+	a.Stats.Histogram("gunicorn.backlog", int64(n))
+}
+
 func (a *Arbiter) retireWorker(s *slot) {
 	s.retire = true
 	if s.w.Drain() {

@@ -332,11 +332,11 @@ func TestActions(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	// enable_backlog_metric and dirty_workers are not implemented yet; -w is.
-	c := mustParse(t, []string{"--enable-backlog-metric", "--dirty-workers", "1", "-w", "2", "app:app"}, nil, nil)
+	// dirty_threads and dirty_workers are not implemented yet; -w is.
+	c := mustParse(t, []string{"--dirty-threads", "2", "--dirty-workers", "1", "-w", "2", "app:app"}, nil, nil)
 	want := []string{
-		"setting 'enable_backlog_metric' is accepted but not implemented yet by gonicorn; it has no effect",
 		"setting 'dirty_workers' is accepted but not implemented yet by gonicorn; it has no effect",
+		"setting 'dirty_threads' is accepted but not implemented yet by gonicorn; it has no effect",
 	}
 	if got := c.Warnings(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Warnings got %q; want %q", got, want)

@@ -221,3 +221,34 @@ def test_no_metrics_without_statsd_host(server, udp_agent, tmp_path):
     s = server(["statsd_app:app"], cwd=tmp_path)
     assert request(s, "/") == 200
     assert udp_agent.collect(0, settle=0.3) == []
+
+
+SLOW_APP = '''
+import time
+
+def app(environ, start_response):
+    time.sleep(float(environ.get("QUERY_STRING") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
+    return [b"ok\\n"]
+'''
+
+
+def test_backlog_metric(server, udp_agent, tmp_path):
+    """--enable-backlog-metric: while one sync worker is busy, the requests behind it show
+    up as gunicorn.backlog (a histogram) and as the "socket backlog: N" debug line. gunicorn
+    counts them in the kernel's accept queue; gonicorn, which accepts at once, counts them
+    waiting for the worker."""
+    import threading
+    (tmp_path / "slow_app.py").write_text(SLOW_APP)
+    s = server(["--statsd-host", udp_agent.target(), "--enable-backlog-metric",
+                "--log-level", "debug", "-w", "1", "slow_app:app"], cwd=tmp_path)
+    threads = [threading.Thread(target=request, args=(s, "/?2.5")) for _ in range(3)]
+    for t in threads:
+        t.start()
+    got = udp_agent.collect(10**6, timeout=2.5, settle=0)
+    for t in threads:
+        t.join()
+    backlog = [int(d.split(":")[1].split("|")[0]) for d in got if d.startswith("gunicorn.backlog:")]
+    assert all(d.endswith("|h") for d in got if d.startswith("gunicorn.backlog:")), got
+    assert backlog and max(backlog) >= 1, got
+    assert re.search(r"\[DEBUG\] socket backlog: [1-9]", s.log()), s.log()
