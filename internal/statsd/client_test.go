@@ -105,30 +105,39 @@ func TestClientNeverBlocks(t *testing.T) {
 }
 
 // Nobody listening on a UDP port: the kernel answers ECONNREFUSED on a
-// later send. Serving goes on; the error is reported once.
+// later send. Serving goes on; the error is reported once, whether single
+// metrics or a request's batch hit it.
 func TestClientReportsOnce(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	sends := map[string]func(*Client){
+		"Increment": func(c *Client) { c.Increment("gunicorn.requests", 1) },
+		"Request":   func(c *Client) { c.Request(200, time.Millisecond) },
 	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
-	c, err := Dial(addr, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var errs []error
-	c.OnError = func(err error) { errs = append(errs, err) }
-	for range 50 {
-		c.Increment("gunicorn.requests", 1)
-		time.Sleep(time.Millisecond)
-	}
-	if len(errs) != 1 {
-		t.Fatalf("got %d error reports; want 1", len(errs))
-	}
-	if !strings.Contains(errs[0].Error(), addr) {
-		t.Errorf("got %q; want the target %s named", errs[0], addr)
+	for name, send := range sends {
+		t.Run(name, func(t *testing.T) {
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := pc.LocalAddr().String()
+			pc.Close()
+			c, err := Dial(addr, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var errs []error
+			c.OnError = func(err error) { errs = append(errs, err) }
+			for range 50 {
+				send(c)
+				time.Sleep(time.Millisecond)
+			}
+			if len(errs) != 1 {
+				t.Fatalf("got %d error reports; want 1", len(errs))
+			}
+			if !strings.Contains(errs[0].Error(), addr) {
+				t.Errorf("got %q; want the target %s named", errs[0], addr)
+			}
+		})
 	}
 }
 
