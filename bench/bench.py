@@ -20,6 +20,7 @@ import importlib.metadata
 import os
 import platform
 import re
+import resource
 import shlex
 import signal
 import socket
@@ -153,6 +154,7 @@ class Result:
     seconds: float = 0.0
     errors: int = 0
     cpu_s: float = 0.0
+    wrk_cpu_s: float = 0.0  # the load generator's own CPU time during the measurement
     rss_kib: int = 0
     procs: int = 0
     note: str = ""
@@ -382,10 +384,14 @@ def wrk_argv(args, port, duration, latency):
 
 
 def run_wrk(argv, duration):
+    """wrk's output and the CPU seconds wrk itself used (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError(f"wrk exited with status {p.returncode}: {p.stderr.strip() or p.stdout.strip()}")
-    return p.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return p.stdout, cpu
 
 
 # ---------------------------------------------------------------- one measurement
@@ -421,7 +427,7 @@ def measure(server, app, args, env, round_no=1):
         if args.warmup > 0:
             run_wrk(wrk_argv(args, port, args.warmup, False), args.warmup)
         before = cpu_ticks(proc.pid)
-        out = run_wrk(wrk_argv(args, port, args.duration, True), args.duration)
+        out, res.wrk_cpu_s = run_wrk(wrk_argv(args, port, args.duration, True), args.duration)
         after = cpu_ticks(proc.pid)
         sampler.stop()
         gone = [k for k in before if k not in after]
@@ -535,7 +541,7 @@ def table(results, args):
     n = getattr(args, "rounds", 1)
     base = {r.app: r.rps for r in results if r.server == "gunicorn-sync" and not r.error and r.rps}
     head = ["server", "app", "req/s"] + (["req/s range"] if n > 1 else []) + [
-        "p50", "p99", "CPU µs/req", "CPU %", "peak RSS MiB (procs)", "errors", "× gunicorn sync"]
+        "p50", "p99", "CPU µs/req", "CPU %", "wrk CPU µs/req", "peak RSS MiB (procs)", "errors", "× gunicorn sync"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         if r.error:
@@ -549,9 +555,10 @@ def table(results, args):
         ratio = "?" if not b else f"{r.rps / b:.2f}" + ("" if APPS[r.app].baseline == r.app else " †")
         cpu_us = r.cpu_s * 1e6 / r.requests if r.requests else float("nan")
         cpu_pct = 100 * r.cpu_s / r.seconds if r.seconds else float("nan")
+        wrk_us = r.wrk_cpu_s * 1e6 / r.requests if r.requests else float("nan")
         rows.append(
             f"| {r.server} | {r.app} | {r.rps:,.0f} |{spread} {fmt_us(r.p50_us)} | {fmt_us(r.p99_us)} | "
-            f"{cpu_us:.0f} | {cpu_pct:.0f} | {r.rss_kib / 1024:.1f} ({r.procs}) | {r.errors} | {ratio} |"
+            f"{cpu_us:.0f} | {cpu_pct:.0f} | {wrk_us:.0f} | {r.rss_kib / 1024:.1f} ({r.procs}) | {r.errors} | {ratio} |"
         )
     return rows
 

@@ -71,6 +71,17 @@ class WrkArgvTest(unittest.TestCase):
         self.assertTrue(os.path.isfile(bench.PIPELINE_LUA), bench.PIPELINE_LUA)
 
 
+class RunWrkTest(unittest.TestCase):
+    def test_cpu_of_the_child(self):
+        """run_wrk returns the CPU the command itself burned (here a busy Python loop)."""
+        busy = [sys.executable, "-c", "import time\nt = time.process_time()\n"
+                "while time.process_time() - t < 0.3: pass\nprint('done')"]
+        out, cpu = bench.run_wrk(busy, 5)
+        self.assertEqual(out, "done\n")
+        self.assertGreaterEqual(cpu, 0.25, cpu)
+        self.assertLess(cpu, 2.0, cpu)
+
+
 class ProcessTreeTest(unittest.TestCase):
     def test_tree_cpu_and_stop(self):
         # A master that ignores SIGTERM and a child in its session: stop_server
@@ -97,7 +108,7 @@ class ProcessTreeTest(unittest.TestCase):
 def _res(rnd, rps, server="uvicorn", app="asgi", **kw):
     """A measured round whose other columns are derived from rps, so a test can tell rounds apart."""
     fields = dict(p50_us=rps / 10, p99_us=rps / 5, requests=int(rps), seconds=1.0, errors=0,
-                  cpu_s=rps / 1e5, rss_kib=int(rps), procs=1)
+                  cpu_s=rps / 1e5, wrk_cpu_s=rps / 2e5, rss_kib=int(rps), procs=1)
     fields.update(kw)
     return bench.Result(server, app, round=rnd, rps=rps, **fields)
 
@@ -167,12 +178,12 @@ class TableTest(unittest.TestCase):
                             bench.combine([_res(1, 40000)]),
                             bench.Result("granian", "asgi", error="cannot start")], self.args(1))
         want = [
-            "| server | app | req/s | p50 | p99 | CPU µs/req | CPU % | peak RSS MiB (procs) | errors "
-            "| × gunicorn sync |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-            "| gunicorn-sync | wsgi | 5,000 | 500 µs | 1.00 ms | 10 | 5 | 4.9 (1) | 0 | 1.00 |",
-            "| uvicorn | asgi | 40,000 | 4.00 ms | 8.00 ms | 10 | 40 | 39.1 (1) | 0 | 8.00 † |",
-            "| granian | asgi | not available | | | | | | | |",
+            "| server | app | req/s | p50 | p99 | CPU µs/req | CPU % | wrk CPU µs/req "
+            "| peak RSS MiB (procs) | errors | × gunicorn sync |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| gunicorn-sync | wsgi | 5,000 | 500 µs | 1.00 ms | 10 | 5 | 5 | 4.9 (1) | 0 | 1.00 |",
+            "| uvicorn | asgi | 40,000 | 4.00 ms | 8.00 ms | 10 | 40 | 5 | 39.1 (1) | 0 | 8.00 † |",
+            "| granian | asgi | not available | | | | | | | | |",
         ]
         self.assertEqual(rows, want, "\n".join(["got:"] + rows + ["want:"] + want))
 
@@ -183,15 +194,15 @@ class TableTest(unittest.TestCase):
         gone = [bench.Result("granian", "asgi", round=i, error="cannot start") for i in (1, 2, 3)]
         rows = bench.table([bench.combine(sync), bench.combine(uvi), bench.combine(gone)], self.args(3))
         want = [
-            "| server | app | req/s | req/s range | p50 | p99 | CPU µs/req | CPU % | peak RSS MiB (procs) "
-            "| errors | × gunicorn sync |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| server | app | req/s | req/s range | p50 | p99 | CPU µs/req | CPU % | wrk CPU µs/req "
+            "| peak RSS MiB (procs) | errors | × gunicorn sync |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             # Median 5,000 from round 3; the ratio divides medians: 40,000 / 5,000.
-            "| gunicorn-sync | wsgi | 5,000 | 4,000–6,000 | 500 µs | 1.00 ms | 10 | 5 | 4.9 (1) | 0 | 1.00 |",
+            "| gunicorn-sync | wsgi | 5,000 | 4,000–6,000 | 500 µs | 1.00 ms | 10 | 5 | 5 | 4.9 (1) | 0 | 1.00 |",
             # Two good rounds: req/s is their mean, the columns and note those of the slower (round 1).
-            "| uvicorn | asgi | 40,000 | 30,000–50,000 (2 of 3 rounds) | 3.00 ms | 6.00 ms | 10 | 30 "
+            "| uvicorn | asgi | 40,000 | 30,000–50,000 (2 of 3 rounds) | 3.00 ms | 6.00 ms | 10 | 30 | 5 "
             "| 29.3 (1) | 3 | 8.00 † |",
-            "| granian | asgi | not available | | | | | | | | |",
+            "| granian | asgi | not available | | | | | | | | | |",
         ]
         self.assertEqual(rows, want, "\n".join(["got:"] + rows + ["want:"] + want))
 
