@@ -37,8 +37,8 @@ func ParseAddr(s string) (Addr, error) {
 	orig := s
 	if m := unixDigits.FindStringSubmatch(s); m != nil {
 		p, err := strconv.Atoi(m[1])
-		if err != nil {
-			return Addr{}, fmt.Errorf("%w %q: port %q: %v", ErrTarget, s, m[1], err)
+		if err != nil || p > 65535 {
+			return Addr{}, fmt.Errorf("%w %q: %q is not a valid port number; use HOST:PORT or unix://PATH", ErrTarget, s, m[1])
 		}
 		return Addr{Host: "unix", Port: p}, nil
 	}
@@ -53,7 +53,12 @@ func ParseAddr(s string) (Addr, error) {
 	host, port := s, strconv.Itoa(DefaultPort)
 	switch {
 	case strings.Contains(s, "[") && strings.Contains(s, "]"):
-		host = strings.SplitN(s, "]", 2)[0][1:]
+		// Python's addr.split("]")[0][1:], which is "" where Go's slice would panic.
+		if h := strings.SplitN(s, "]", 2)[0]; h != "" {
+			host = h[1:]
+		} else {
+			host = ""
+		}
 		if parts := strings.SplitN(s, "]:", 3); len(parts) > 1 {
 			port = parts[1]
 		}
