@@ -99,6 +99,9 @@ def parse_statsd_address(val):
 
 
 def _resolve(host, port):
+    if not 0 <= port <= 65535:
+        # getaddrinfo would wrap it; the Go master refuses it and sends nothing either.
+        raise ValueError("port %d out of range" % port)
     # IPv4 first, like gunicorn's AF_INET socket and the Go master's client.
     infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
     infos.sort(key=lambda i: i[0] != socket.AF_INET)
