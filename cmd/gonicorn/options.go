@@ -8,6 +8,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/front"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
+	"github.com/gonicorn/gonicorn/internal/logging"
 	"github.com/gonicorn/gonicorn/internal/tlsconf"
 )
 
@@ -98,7 +99,7 @@ func h2Config(cfg *config.Config) front.H2Config {
 // (gunicorn's "no limit") or more than front.MaxWSMessage; a value the user
 // set that way is capped with a warning (the default, 16 MiB, is capped by
 // one byte silently).
-func wsMaxMessage(cfg *config.Config, elog interface{ Warning(string, ...any) }) int {
+func wsMaxMessage(cfg *config.Config, elog *logging.ErrorLog) int {
 	v := cfg.Int("websocket_max_message_size")
 	if v > 0 && v <= front.MaxWSMessage {
 		return v

@@ -78,10 +78,7 @@ func (a *Arbiter) anyAlive() bool {
 
 func (a *Arbiter) signalAll(sig syscall.Signal) {
 	for _, s := range a.workers {
-		_ = s.w.Signal(sig)
-		if sig == syscall.SIGTERM || sig == syscall.SIGKILL {
-			a.ctl.killed++
-		}
+		a.kill(s.w, sig)
 	}
 }
 

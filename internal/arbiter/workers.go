@@ -93,6 +93,15 @@ func (a *Arbiter) reportBacklog() {
 	a.Stats.Histogram("gunicorn.backlog", int64(n))
 }
 
+// kill signals a worker; TERM and KILL count as kills in `show stats`, as
+// in gunicorn's kill_worker.
+func (a *Arbiter) kill(w *worker.Worker, sig syscall.Signal) {
+	_ = w.Signal(sig)
+	if sig == syscall.SIGTERM || sig == syscall.SIGKILL {
+		a.ctl.killed++
+	}
+}
+
 func (a *Arbiter) retireWorker(s *slot) {
 	s.retire = true
 	if s.w.Drain() {
@@ -114,8 +123,7 @@ func (a *Arbiter) terminate(s *slot) {
 	}
 	s.termAt = time.Now()
 	if s.w.PID() > 0 {
-		_ = s.w.Signal(syscall.SIGTERM)
-		a.ctl.killed++
+		a.kill(s.w, syscall.SIGTERM)
 	}
 	s.w.Close() // EOF reaches a worker blocked in a read
 }
@@ -280,15 +288,13 @@ func (a *Arbiter) murder() {
 		if !s.termAt.IsZero() && !s.killed && now.Sub(s.termAt) > a.opt.GracefulTimeout {
 			a.log.Warning("Worker (pid:%d) did not exit within graceful_timeout (%v) after TERM; killing it", w.PID(), a.opt.GracefulTimeout)
 			s.killed = true
-			_ = w.Signal(syscall.SIGKILL)
-			a.ctl.killed++
+			a.kill(w, syscall.SIGKILL)
 			continue
 		}
 		if !s.aborted.IsZero() {
 			if !s.killed && now.Sub(s.aborted) > 2*time.Second {
 				s.killed = true
-				_ = w.Signal(syscall.SIGKILL)
-				a.ctl.killed++
+				a.kill(w, syscall.SIGKILL)
 			}
 			continue
 		}
