@@ -22,6 +22,7 @@ import (
 const (
 	stateIdle int32 = iota
 	stateActive
+	stateExpired // the sweeper ended its keep-alive wait
 )
 
 // maxDrain is how much unread request body we read and drop to keep a
@@ -40,6 +41,12 @@ type conn struct {
 	state atomic.Int32
 	// idleSince is when the connection last started waiting for a request.
 	idleSince atomic.Int64
+	// idleUntil ends a keep-alive wait (unix nanos; 0 = the wait has a read
+	// deadline instead); runSince is when the running ASGI exchange began
+	// (0 = none, -1 = poked). The sweeper reads both (sweep.go).
+	idleUntil atomic.Int64
+	runSince  atomic.Int64
+	poke      chan struct{} // the sweeper's "start the disconnect watch"
 	parser    *http1.Parser
 	req       http1.Request
 	x         exchange
@@ -80,28 +87,35 @@ func (c *conn) serve() {
 
 	cfg := &c.s.cfg
 	for first := true; ; first = false {
-		c.idleSince.Store(time.Now().UnixNano())
-		c.state.Store(stateIdle)
-		wait := cfg.HeaderTimeout
-		if !first {
+		now := time.Now()
+		c.idleSince.Store(now.UnixNano())
+		armed := false // a read deadline is set and must be cleared
+		if first {
+			c.idleUntil.Store(0)
+			if t := cfg.HeaderTimeout; t > 0 {
+				c.nc.SetReadDeadline(now.Add(t))
+				armed = true
+			}
+		} else {
 			if cfg.KeepAlive <= 0 {
 				return
 			}
-			wait = cfg.KeepAlive
 			if c.br.Buffered() == 0 && c.s.draining() {
 				return
 			}
+			c.idleUntil.Store(now.Add(cfg.KeepAlive).UnixNano())
 		}
-		if wait > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(wait))
-		}
+		c.state.Store(stateIdle)
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, EOF or closed by Shutdown: nothing to answer
 		}
-		c.state.Store(stateActive)
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return // the sweeper ended the wait as the request came
+		}
 		start := time.Now()
 		if cfg.HeaderTimeout > 0 && !c.headBuffered() {
 			c.nc.SetReadDeadline(start.Add(cfg.HeaderTimeout))
+			armed = true
 		}
 		if first && c.h2cPriorKnowledge() {
 			return
@@ -110,7 +124,9 @@ func (c *conn) serve() {
 			c.refuse(err)
 			return
 		}
-		c.nc.SetReadDeadline(time.Time{})
+		if armed {
+			c.nc.SetReadDeadline(time.Time{})
+		}
 		if c.h2cUpgrade() {
 			return
 		}
@@ -181,7 +197,11 @@ func (c *conn) handle(start time.Time) bool {
 	req := &c.req
 	x := &c.x
 	hdrs, respHeader, watch := x.hdrs, x.respHeader, x.watch
-	*x = exchange{srv: c.s, req: req, peer: &c.peer, out: c, start: start, hdrs: hdrs, respHeader: respHeader, watch: watch}
+	if c.poke == nil {
+		c.poke = make(chan struct{}, 1)
+	}
+	*x = exchange{srv: c.s, req: req, peer: &c.peer, out: c, start: start, hdrs: hdrs, respHeader: respHeader, watch: watch,
+		since: &c.runSince, poke: c.poke}
 	if req.Chunked {
 		x.bodyLen = -1
 		x.body = c.parser.Body(c.br, req)

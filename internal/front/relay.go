@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/ascii"
@@ -66,8 +67,13 @@ type exchange struct {
 	hdrs       [][2][]byte
 	unacked    int  // ASGI body bytes written but not yet granted back with WINDOW
 	asgi       bool // the worker serves an ASGI app
-	// watch is the disconnect-watch timer, kept stopped between requests so
-	// a keep-alive connection does not allocate one per request.
+	// since and poke start the disconnect watch on an HTTP/1 connection:
+	// the sweeper pokes an exchange whose since is watchDelay old
+	// (sweep.go). Without them (HTTP/2) the watch timer does it, kept
+	// stopped between requests so a connection does not allocate one per
+	// request.
+	since *atomic.Int64
+	poke  chan struct{}
 	watch *time.Timer
 }
 
@@ -203,10 +209,18 @@ const watchDelay = 20 * time.Millisecond
 // run relays the worker's frames until the response ends.
 func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 	elog := x.srv.cfg.ErrorLog
-	var gone <-chan struct{}
+	var gone, poked <-chan struct{}
 	var watchC, deadline <-chan time.Time
 	asgi := x.asgi
-	if asgi {
+	if asgi && x.since != nil {
+		select {
+		case <-x.poke: // left by the sweeper for the previous request
+		default:
+		}
+		x.since.Store(x.start.UnixNano())
+		defer x.since.Store(0)
+		poked = x.poke
+	} else if asgi {
 		if x.watch == nil {
 			x.watch = time.NewTimer(watchDelay)
 		} else {
@@ -239,11 +253,11 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 		if held != nil {
 			ev, held = *held, nil
 		} else {
-			ev, why = st.NextOr(gone, watchC, deadline)
+			ev, why = st.NextOr(gone, poked, watchC, deadline)
 		}
 		switch why {
-		case worker.Timer1:
-			watchC = nil
+		case worker.Poked, worker.Timer1:
+			watchC, poked = nil, nil
 			if x.bodyDone {
 				var stop func()
 				gone, stop = x.out.watch()

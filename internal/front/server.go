@@ -70,6 +70,13 @@ type Server struct {
 	conns     map[*conn]struct{}
 	shutting  bool
 	drainC    chan struct{} // closed when shutting turns true
+	// sweepWake wakes the sweeper (sweep.go) when the first connection
+	// opens or shutdown starts; sweepDone closes when it returned.
+	sweepWake chan struct{}
+	sweepDone chan struct{}
+
+	// shuttingNow mirrors shutting for the per-request check, without the lock.
+	shuttingNow atomic.Bool
 
 	asgi     atomic.Bool // the app is ASGI: stream request bodies instead of buffering them
 	acceptWG sync.WaitGroup
@@ -87,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{}), drainC: make(chan struct{})}
+	s := &Server{cfg: cfg, parser: pc, conns: make(map[*conn]struct{}), drainC: make(chan struct{}), sweepWake: make(chan struct{}, 1)}
 	if s.h2cAllow, err = http1.ParseAllowList("forwarded_allow_ips", cfg.Parser.ForwardedAllowIPs); err != nil {
 		return nil, err
 	}
@@ -103,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 
 // Serve starts one accept goroutine per listener and returns at once.
 func (s *Server) Serve(ls []*Listener) {
+	s.startSweeper()
 	s.mu.Lock()
 	s.listeners = append(s.listeners, ls...)
 	s.mu.Unlock()
@@ -158,8 +166,12 @@ func (s *Server) acceptLoop(l *Listener) {
 			continue
 		}
 		s.conns[c] = struct{}{}
+		first := len(s.conns) == 1
 		s.connWG.Add(1)
 		s.mu.Unlock()
+		if first {
+			s.kickSweeper()
+		}
 		go c.serve()
 	}
 }
@@ -196,9 +208,11 @@ func (s *Server) StopAccepting() {
 	s.mu.Lock()
 	if !s.shutting {
 		s.shutting = true
+		s.shuttingNow.Store(true)
 		close(s.drainC)
 	}
 	s.mu.Unlock()
+	s.kickSweeper()
 }
 
 // Shutdown stops accepting, closes idle connections, and waits for active
@@ -206,6 +220,7 @@ func (s *Server) StopAccepting() {
 // It reports whether all connections finished in time.
 func (s *Server) Shutdown(deadline time.Duration) bool {
 	s.StopAccepting()
+	defer s.joinSweeper()
 	done := make(chan struct{})
 	go func() {
 		s.connWG.Wait()
@@ -252,11 +267,7 @@ func (s *Server) closeIdle(maxIdle time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *Server) draining() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shutting
-}
+func (s *Server) draining() bool { return s.shuttingNow.Load() }
 
 func (s *Server) newStreamID() uint32 {
 	for {

@@ -132,7 +132,7 @@ func (t *tunnel) handshake() bool {
 		deadline = tm.C
 	}
 	for {
-		ev, why := st.NextOr(nil, nil, deadline)
+		ev, why := st.NextOr(nil, nil, nil, deadline)
 		if why == worker.Timer2 {
 			x.timedOut(st, x.asgi)
 			return false
@@ -269,7 +269,7 @@ func (t *tunnel) pump() {
 		if held != nil {
 			ev, held = *held, nil
 		} else {
-			ev, why = st.NextOr(readerDone, linger, nil)
+			ev, why = st.NextOr(readerDone, nil, linger, nil)
 		}
 		switch why {
 		case worker.Done:

@@ -65,7 +65,7 @@ func (s *Stream) push(e Event) {
 
 // Next waits for the next event, or for done to close.
 func (s *Stream) Next(done <-chan struct{}) (Event, bool) {
-	ev, r := s.NextOr(done, nil, nil)
+	ev, r := s.NextOr(done, nil, nil, nil)
 	return ev, r == gotEvent
 }
 
@@ -87,15 +87,17 @@ const (
 	gotEvent = iota
 	// Done means the done channel closed.
 	Done
+	// Poked means poke had a value.
+	Poked
 	// Timer1 and Timer2 mean that timer fired first.
 	Timer1
 	Timer2
 )
 
-// NextOr waits for the next event, for done to close, or for one of two
-// timers (nil ones never fire). Its second result is 0 for an event, else
-// Done, Timer1 or Timer2.
-func (s *Stream) NextOr(done <-chan struct{}, t1, t2 <-chan time.Time) (Event, int) {
+// NextOr waits for the next event, for done to close, for a poke, or for
+// one of two timers (nil channels never fire). Its second result is 0 for
+// an event, else Done, Poked, Timer1 or Timer2.
+func (s *Stream) NextOr(done, poke <-chan struct{}, t1, t2 <-chan time.Time) (Event, int) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
@@ -110,6 +112,8 @@ func (s *Stream) NextOr(done <-chan struct{}, t1, t2 <-chan time.Time) (Event, i
 		case <-s.notify:
 		case <-done:
 			return Event{}, Done
+		case <-poke:
+			return Event{}, Poked
 		case <-t1:
 			return Event{}, Timer1
 		case <-t2:

@@ -207,6 +207,46 @@ def test_keepalive_pipelined_on_sync(server):
     assert [r.status for r in resps] == [200, 200], data
 
 
+def read_response(c):
+    """One response with a Content-Length, however the server splits it."""
+    data = b""
+    while True:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep and len(body) >= int(re.search(rb"(?i)content-length: *(\d+)", head).group(1)):
+            return data
+        chunk = c.recv(65536)
+        assert chunk, data
+        data += chunk
+
+
+@pytest.mark.parametrize("worker_class,app,path", [
+    ("gthread", "hello_wsgi:app", "/"),
+    # gunicorn 26.1's asgi worker kept the idle connection open past 5 s.
+    pytest.param("asgi", "frameworks/asgi_raw.py", "/health", marks=pytest.mark.gonicorn_only),
+])
+def test_idle_keepalive_connection_closes_after_keepalive(server, worker_class, app, path):
+    """--keep-alive 1: a connection idle after its response is closed about a second later,
+    not before; one that keeps sending requests stays open past it."""
+    cwd = harness.APPS
+    if app.endswith(".py"):
+        cwd = harness.APPS / os.path.dirname(app)
+        app = os.path.basename(app)[:-3] + ":app"
+    s = server(["-k", worker_class, "--keep-alive", "1", app], cwd=cwd)
+    req = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with s.connect() as c:
+        c.settimeout(5)
+        for i in range(4):  # 1.5 s of requests, 0.5 s apart: the connection stays open
+            if i:
+                time.sleep(0.5)
+            c.sendall(req)
+            data = read_response(c)
+            assert data.startswith(b"HTTP/1.1 200"), data
+        t0 = time.monotonic()
+        assert c.recv(1) == b""  # closed by the server
+        idle = time.monotonic() - t0
+    assert 0.9 <= idle <= 2.0, idle
+
+
 @pytest.mark.skipif(SERVER == "gunicorn", reason="gunicorn titles its master only with setproctitle, "
                     "which the test virtualenv leaves out (it would retitle the workers too)")
 def test_proc_name_titles_the_master(server):
