@@ -340,8 +340,11 @@ class HTTPCycle(_Cycle):
                 plen = 4 + hl + len(body)
                 self.started = self.done = True
                 self.sent = len(body)
-                w.send((_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body),
-                       plen + _HS)
+                if not w.closed:  # w.send, inlined: the hot path of every request
+                    w.out += (_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body)
+                    w.out_n += plen + _HS
+                    if w.flush_handle is None:
+                        w.flush_handle = w.loop.call_soon(w.flush)
             else:
                 if more:
                     # Backpressure from the client: with the window spent, wait
@@ -494,7 +497,10 @@ class HTTPCycle(_Cycle):
         finally:
             if self.grace is not None:
                 self.grace.cancel()
-            w.finished(stream)
+            streams = w.streams  # w.finished(stream), inlined
+            streams.pop(stream, None)
+            if not streams and w.idle_waiter is not None:
+                w.finished(stream)
             if w.post_request is not None:
                 try:
                     req = self.req or Request(self.scope)
@@ -897,7 +903,8 @@ class ASGIWorker(Worker):
                      "path": path, "raw_path": raw_path, "query_string": query,
                      "root_path": root_path, "headers": headers, "client": client,
                      "server": server, "state": self.state.copy(), "extensions": {}}
-            c = HTTPCycle(self, stream, scope, bytes(payload[4 + hl:]), flags & END)
+            first = bytes(payload[4 + hl:]) if len(payload) > 4 + hl else b""
+            c = HTTPCycle(self, stream, scope, first, flags & END)
         else:
             from ._asgi_ws import WebSocketCycle
             scope = {"type": typ,
