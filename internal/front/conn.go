@@ -106,6 +106,9 @@ func (c *conn) serve() {
 			c.idleUntil.Store(now.Add(cfg.KeepAlive).UnixNano())
 		}
 		c.state.Store(stateIdle)
+		if !first {
+			c.s.needSweep()
+		}
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, EOF or closed by Shutdown: nothing to answer
 		}

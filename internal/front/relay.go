@@ -219,6 +219,7 @@ func (x *exchange) run(st *worker.Stream, buf []byte) ([]byte, bool) {
 		}
 		x.since.Store(x.start.UnixNano())
 		defer x.since.Store(0)
+		x.srv.needSweep()
 		poked = x.poke
 	} else if asgi {
 		if x.watch == nil {

@@ -70,10 +70,11 @@ type Server struct {
 	conns     map[*conn]struct{}
 	shutting  bool
 	drainC    chan struct{} // closed when shutting turns true
-	// sweepWake wakes the sweeper (sweep.go) when the first connection
-	// opens or shutdown starts; sweepDone closes when it returned.
-	sweepWake chan struct{}
-	sweepDone chan struct{}
+	// The sweeper (sweep.go): sweepWake wakes it from sleep, sweepAsleep
+	// says it sleeps, sweepDone closes when it returned.
+	sweepWake   chan struct{}
+	sweepAsleep atomic.Bool
+	sweepDone   chan struct{}
 
 	// shuttingNow mirrors shutting for the per-request check, without the lock.
 	shuttingNow atomic.Bool
@@ -166,12 +167,8 @@ func (s *Server) acceptLoop(l *Listener) {
 			continue
 		}
 		s.conns[c] = struct{}{}
-		first := len(s.conns) == 1
 		s.connWG.Add(1)
 		s.mu.Unlock()
-		if first {
-			s.kickSweeper()
-		}
 		go c.serve()
 	}
 }
@@ -212,7 +209,6 @@ func (s *Server) StopAccepting() {
 		close(s.drainC)
 	}
 	s.mu.Unlock()
-	s.kickSweeper()
 }
 
 // Shutdown stops accepting, closes idle connections, and waits for active
