@@ -16,6 +16,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/dispatch"
 	"github.com/gonicorn/gonicorn/internal/front/http1"
 	"github.com/gonicorn/gonicorn/internal/front/uwsgi"
+	"github.com/gonicorn/gonicorn/internal/rawsock"
 	"github.com/gonicorn/gonicorn/internal/websocket"
 )
 
@@ -79,8 +80,9 @@ func (c *conn) serve() {
 	if c.l.TLS != nil && !c.handshake() {
 		return
 	}
-	c.br = bufio.NewReaderSize(c.nc, 16<<10)
-	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
+	r, w := rawsock.Wrap(c.nc)
+	c.br = bufio.NewReaderSize(r, 16<<10)
+	c.bw = bufio.NewWriterSize(w, 16<<10)
 	bp := bufPool.Get().(*[]byte)
 	c.frame = (*bp)[:0]
 	defer func() { *bp = c.frame[:0]; bufPool.Put(bp) }()

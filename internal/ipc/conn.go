@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/gonicorn/gonicorn/internal/rawsock"
 	"github.com/gonicorn/gonicorn/internal/wire"
 )
 
@@ -16,6 +17,10 @@ import (
 // interleave.
 type Conn struct {
 	uc *net.UnixConn
+	// Reads and writes skip the runtime's system call bookkeeping
+	// (internal/rawsock); WriteWithFile and the closes go through uc.
+	rd *rawsock.Reader
+	wr *rawsock.Writer
 
 	// read side, owned by the reading goroutine
 	buf  []byte
@@ -61,7 +66,13 @@ func FromFile(f *os.File) (*Conn, error) {
 		nc.Close()
 		return nil, errors.New("ipc: not a unix socket")
 	}
-	return &Conn{uc: uc, buf: make([]byte, 256<<10), oob: make([]byte, syscall.CmsgSpace(16*4))}, nil
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return nil, fmt.Errorf("ipc: %w", err)
+	}
+	return &Conn{uc: uc, rd: rawsock.NewReader(rc), wr: rawsock.NewWriter(rc),
+		buf: make([]byte, 256<<10), oob: make([]byte, syscall.CmsgSpace(16*4))}, nil
 }
 
 // ReadFrame returns the next frame. Its payload aliases the read buffer and
@@ -106,7 +117,7 @@ func (c *Conn) fill() error {
 		c.w = copy(c.buf, c.buf[c.r:c.w])
 		c.r = 0
 	}
-	n, oobn, _, _, err := c.uc.ReadMsgUnix(c.buf[c.w:], c.oob)
+	n, oobn, err := c.rd.ReadMsg(c.buf[c.w:], c.oob)
 	if oobn > 0 {
 		c.takeFDs(c.oob[:oobn])
 	}
@@ -150,7 +161,7 @@ func (c *Conn) TakeFD() (*os.File, error) {
 // Write sends bytes holding whole frames in one write.
 func (c *Conn) Write(b []byte) error {
 	c.wmu.Lock()
-	_, err := c.uc.Write(b)
+	_, err := c.wr.Write(b)
 	c.wmu.Unlock()
 	return err
 }
