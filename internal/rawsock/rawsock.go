@@ -96,6 +96,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return r.n, r.err
 }
 
+// read, write and recvmsg each keep their own retry loop: a pointer
+// converted to uintptr stays valid only within the syscall.RawSyscall call
+// expression itself (unsafe.Pointer rule 4), so it cannot be handed to a
+// shared helper.
 func (r *Reader) read(fd uintptr) bool {
 	for {
 		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.p[0])), uintptr(len(r.p)))
