@@ -52,18 +52,26 @@ func TestClientUDP(t *testing.T) {
 	}
 }
 
-func TestClientUnix(t *testing.T) {
+// unixgramClient is a client sending to a unix datagram socket the test
+// reads; both close when the test ends.
+func unixgramClient(t *testing.T) (net.PacketConn, *Client) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "statsd.sock")
 	pc, err := net.ListenPacket("unixgram", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	t.Cleanup(func() { pc.Close() })
 	c, err := Dial("unix://"+path, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return pc, c
+}
+
+func TestClientUnix(t *testing.T) {
+	pc, c := unixgramClient(t)
 	c.Timer("gunicorn.request.duration", 2*time.Millisecond)
 	got := recvAll(t, pc, 1)
 	if want := "gunicorn.request.duration:2.0|ms"; got[0] != want {
@@ -74,17 +82,7 @@ func TestClientUnix(t *testing.T) {
 // A unix datagram receiver that never reads fills up; sends must then be
 // dropped at once instead of blocking the request that sends them.
 func TestClientNeverBlocks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "full.sock")
-	pc, err := net.ListenPacket("unixgram", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	c, err := Dial("unix://"+path, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := unixgramClient(t) // the receiver never reads
 	var reported atomic.Int32
 	c.OnError = func(error) { reported.Add(1) }
 	done := make(chan struct{})

@@ -175,8 +175,8 @@ def test_metrics_without_access_log_and_with_it(server, udp_agent, tmp_path):
     s.wait_for_log(r'"GET /missing HTTP/1\.1" 404', stream="stdout")
 
 
-def test_unreachable_target_keeps_serving(server, tmp_path):
-    """Nobody listens on the port: requests are served as usual."""
+def serve_to_unreachable_target(server, tmp_path):
+    """A server whose --statsd-host port has nobody listening, after 20 answered requests."""
     port_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     port_sock.bind(("127.0.0.1", 0))
     target = "127.0.0.1:%d" % port_sock.getsockname()[1]
@@ -185,6 +185,12 @@ def test_unreachable_target_keeps_serving(server, tmp_path):
     s = server(["--statsd-host", target, "statsd_app:app"], cwd=tmp_path)
     for _ in range(20):
         assert request(s, "/") == 200
+    return s, target
+
+
+def test_unreachable_target_keeps_serving(server, tmp_path):
+    """Nobody listens on the port: requests are served as usual."""
+    s, target = serve_to_unreachable_target(server, tmp_path)
     assert request(s, "/raise") == 500
     s.wait_for_log(r"Error handling request")
 
@@ -193,14 +199,7 @@ def test_unreachable_target_keeps_serving(server, tmp_path):
 def test_unreachable_target_is_reported_once(server, tmp_path):
     """gunicorn logs "Error sending message to statsd" with a traceback for every failed
     send; gonicorn says it once in the master and drops quietly in the workers."""
-    port_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    port_sock.bind(("127.0.0.1", 0))
-    target = "127.0.0.1:%d" % port_sock.getsockname()[1]
-    port_sock.close()
-    write_app(tmp_path)
-    s = server(["--statsd-host", target, "statsd_app:app"], cwd=tmp_path)
-    for _ in range(20):
-        assert request(s, "/") == 200
+    s, target = serve_to_unreachable_target(server, tmp_path)
     s.wait_for_log(r"statsd: sending to " + re.escape(target) + " failed")
     time.sleep(0.3)
     assert len(re.findall(r"statsd", s.log())) == 1, s.log()

@@ -340,11 +340,8 @@ class HTTPCycle(_Cycle):
                 plen = 4 + hl + len(body)
                 self.started = self.done = True
                 self.sent = len(body)
-                if not w.closed:  # w.send, inlined: the hot path of every request
-                    w.out += (_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body)
-                    w.out_n += plen + _HS
-                    if w.flush_handle is None:
-                        w.flush_handle = w.loop.call_soon(w.flush)
+                w.send((_HDR_HL.pack(plen, RESPONSE, END, 0, self.stream, hl), head, body),
+                       plen + _HS)
             else:
                 if more:
                     # Backpressure from the client: with the window spent, wait
@@ -497,10 +494,7 @@ class HTTPCycle(_Cycle):
         finally:
             if self.grace is not None:
                 self.grace.cancel()
-            streams = w.streams  # w.finished(stream), inlined
-            streams.pop(stream, None)
-            if not streams and w.idle_waiter is not None:
-                w.finished(stream)
+            w.finished(stream)
             if w.post_request is not None:
                 try:
                     req = self.req or Request(self.scope)
